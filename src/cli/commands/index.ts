@@ -1,0 +1,24 @@
+/**
+ * Every command of SPEC §6, registered explicitly (yargs 18 does not derive names from files).
+ * Each lives in its own module so the parts of the tool can grow independently.
+ */
+import type { CommandModule } from 'yargs';
+import { notBuilt } from '../not-built.js';
+
+export const commands: CommandModule[] = [
+  notBuilt('run', 'Run the governor daemon'),
+  notBuilt('validate <policy..>', 'Check policy files; one file:line:col: message per problem'),
+  notBuilt('schema', 'Print the policy JSON Schema (draft-07)'),
+  notBuilt('replay <trace>', 'Run a recorded trace through the governor core'),
+  notBuilt('simulate', 'Closed-loop simulation of a device, scenario and controller'),
+  notBuilt('compare', 'Run controllers × scenarios and print a score table'),
+  notBuilt('trace <action>', 'Trace tools (convert)'),
+  notBuilt('policy <action>', 'Policy tools (import-pixel)'),
+  notBuilt('record', 'Record live sensors into a trace'),
+  notBuilt('inventory', 'Show the device and the sensors found'),
+  notBuilt('status', 'Ask a running daemon for its state'),
+  notBuilt('reload', 'Ask a running daemon to re-read its policy'),
+  notBuilt('model <action>', 'Model tools (synth)'),
+  notBuilt('serve', 'OpenAI-compatible governed gateway on loopback'),
+  notBuilt('calibrate', 'Measure each tier on this machine\'s engine'),
+];

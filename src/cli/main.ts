@@ -1,0 +1,51 @@
+/**
+ * The `edgegov` command line. Exit codes (SPEC §6): 0 success, 1 the input was wrong,
+ * 2 the environment was wrong. No uncaught exception ever reaches the user.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from './commands/index.js';
+import { EnvError, UserError } from '../util/errors.js';
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('edgegov')
+    .usage('$0 <command> [options]\n\nEdge resource governor for on-device LLMs.')
+    .demandCommand(1, 'Name a command; see --help for the list.')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(100, process.stdout.columns ?? 80))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`edgegov: ${msg}\nRun 'edgegov --help' for usage.\n`);
+      exitCode = 1;
+    });
+  for (const c of commands) parser.command(c);
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    return reportError(err);
+  }
+  return exitCode || (process.exitCode as number | undefined) || 0;
+}
+
+/** Prints an error the way the user should see it and returns the exit code. */
+export function reportError(err: unknown): number {
+  if (err instanceof UserError) {
+    process.stderr.write(`edgegov: ${err.message}\n`);
+    for (const d of err.details) process.stderr.write(`${d}\n`);
+    return 1;
+  }
+  if (err instanceof EnvError) {
+    process.stderr.write(`edgegov: ${err.message}\n`);
+    return 2;
+  }
+  // A bug of ours, not the user's: say so, with the stack, and exit 2.
+  process.stderr.write(`edgegov: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return 2;
+}

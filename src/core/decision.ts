@@ -1,0 +1,57 @@
+/** What the governor tells the inference engine (SPEC §5). */
+import type { Severity } from './severity.js';
+import type { Offload } from '../policy/types.js';
+
+export interface Reason {
+  /** Which rule bound the choice: `limit`, `forecast`, `memory`, `battery`, `sensor-fault`, `dwell`, `offload`, `safe-tier`, … */
+  rule: string;
+  /** The signal involved, when one is. */
+  signal?: string;
+  /** The value the rule saw (signal's unit). */
+  value?: number;
+  /** The threshold it was compared to (signal's unit). */
+  threshold?: number;
+  /** The forecast value at the horizon, when the forecast bound the choice. */
+  forecast?: number;
+  /** Seconds until the threshold is reached on the current slope. */
+  timeToLimitS?: number;
+  /** The severity this reason asks for. */
+  severity?: Severity;
+  /** One human sentence. */
+  message: string;
+}
+
+export interface Decision {
+  t_ms: number;
+  severity: Severity;
+  tier: string;
+  tierIndex: number;
+  quant: string;
+  contextLength: number;
+  batchSize: number;
+  threads?: number;
+  pacingMs: number;
+  offload: Offload;
+  /** The decision holds for this long; a client with nothing newer falls back to the safe tier. */
+  ttlMs: number;
+  /** True when the decision is the policy's safe tier because sensors failed. */
+  safe: boolean;
+  reasons: Reason[];
+  /** Signals that came from the built-in simulated device rather than real sensors (daemon only). */
+  simulated?: string[];
+}
+
+/** The knobs of a decision — what an engine applies. Two decisions with equal knobs are no change. */
+export function sameKnobs(a: Decision, b: Decision): boolean {
+  return (
+    a.tier === b.tier &&
+    a.quant === b.quant &&
+    a.contextLength === b.contextLength &&
+    a.batchSize === b.batchSize &&
+    a.threads === b.threads &&
+    a.pacingMs === b.pacingMs &&
+    a.offload === b.offload &&
+    a.severity === b.severity &&
+    a.safe === b.safe
+  );
+}

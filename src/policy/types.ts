@@ -1,0 +1,157 @@
+/**
+ * The compiled policy: what the YAML loader (src/policy/load.ts) produces after parsing,
+ * schema validation, semantic checks and unit normalisation. Every consumer (core,
+ * simulator, daemon, reports) reads this shape, never the raw YAML.
+ *
+ * Units are fixed here and ride in the field names: temperatures °C, power W,
+ * charge %, memory MiB, PSI %, time ms, sizes in bytes where named `Bytes`.
+ */
+import type { Severity } from '../core/severity.js';
+
+export type ThresholdSeverity = Exclude<Severity, 'none'>;
+
+/** How a virtual sensor combines the raw zones it matched. */
+export type Combine =
+  | { kind: 'max'; zones: readonly string[] }
+  | { kind: 'min'; zones: readonly string[] }
+  | { kind: 'avg'; zones: readonly string[] }
+  /** Σ weight·zone + offsetC (Pixel "linear"); zones may be glob patterns matching one zone each. */
+  | { kind: 'weighted'; terms: readonly { zone: string; weight: number }[]; offset: number };
+
+export interface SensorSpec {
+  /** Canonical (SPEC §3) or virtual sensor name, e.g. `soc_c`, `vskin_c`. */
+  name: string;
+  /** Plausible range in the signal's own unit; readings outside are faults. */
+  min: number;
+  max: number;
+  /** When this sensor has failed, the governor goes to the safe tier. */
+  critical: boolean;
+  /** Largest believable change per second (signal unit / s); faster = spike. Infinity disables. */
+  maxSlewPerS: number;
+  /**
+   * Built from raw zones (`zone.<type>`) by type pattern. Glob patterns use `*` and `?`.
+   * Undefined = read directly from the sample under `name`.
+   */
+  source?: Combine;
+}
+
+/** One severity level of one limit: entered at `setAt`, left when the value gets back past `clearAt`. */
+export interface LimitLevel {
+  severity: ThresholdSeverity;
+  setAt: number;
+  clearAt: number;
+}
+
+export interface LimitSpec {
+  signal: string;
+  /** `rising`: danger grows with the value (temperatures, power, PSI). `falling`: charge, available memory. */
+  direction: 'rising' | 'falling';
+  /** Ordered from the mildest severity to the worst; only the severities the policy names. */
+  levels: readonly LimitLevel[];
+}
+
+export interface QuantSpec {
+  name: string;
+  /** Bytes of weights in memory for this quant (GGUF file size is a good value). */
+  weightsBytes: number;
+  /** Fraction of answer quality lost against the unquantized model, 0..1. Quality weight = 1 − cost. */
+  qualityCost: number;
+}
+
+export interface ModelSpec {
+  name: string;
+  /** KV cache bytes per token of context (K and V, all layers). */
+  kvBytesPerToken: number;
+  /** Compute buffers + runtime, independent of context, bytes. */
+  overheadBytes: number;
+  /** Extra compute-buffer bytes per token of batch (ubatch), bytes. 0 when unknown. */
+  batchBytesPerToken: number;
+  quants: readonly QuantSpec[];
+}
+
+export interface TierSpec {
+  name: string;
+  /** Position in the ladder, 0 = richest. */
+  index: number;
+  quant: string;
+  contextLength: number;
+  batchSize: number;
+  threads?: number;
+  /** Pause between decoded tokens, ms, to cut power. 0 = none. */
+  pacingMs: number;
+}
+
+export type Offload = 'local' | 'cloud' | 'pause';
+
+export interface OffloadRules {
+  /** Whether the cloud exists for this deployment at all. */
+  cloudAllowed: boolean;
+  /** At or above this severity, non-private requests go to the cloud (when allowed). */
+  cloudAtSeverity?: ThresholdSeverity;
+  /** At or above this severity, local generation pauses. */
+  pauseAtSeverity?: ThresholdSeverity;
+  /** Below this local decode speed (tok/s), offload when allowed. */
+  minLocalTokS?: number;
+}
+
+export interface MemoryRules {
+  /** Memory kept free for the rest of the system, MiB. */
+  reserveMb: number;
+  /** When a tier does not fit: shrink the context first, or step the quant down first. */
+  onShortage: 'clamp-context' | 'step-quant';
+  /** The context length is never clamped below this. */
+  minContextLength: number;
+}
+
+export interface BatteryRules {
+  /** When discharging and at or below this charge %, the richest allowed tier is `tier`. */
+  lowChargeCaps: readonly { belowPct: number; tier: string }[];
+  /** Richest tier while on battery (not charging); undefined = no cap. */
+  onBatteryTier?: string;
+}
+
+export interface Rules {
+  /** For each severity, the richest tier still allowed. Severities not named inherit the milder one's cap. */
+  severityCaps: Readonly<Partial<Record<Severity, string>>>;
+  offload: OffloadRules;
+  memory: MemoryRules;
+  battery: BatteryRules;
+}
+
+export interface ControlSpec {
+  samplePeriodMs: number;
+  /** Minimum time at a tier before relaxing to a richer one. Escalation never waits. */
+  dwellMs: number;
+  /** Tiers relaxed per step (richer). */
+  relaxStep: number;
+  /** Most tiers to drop in one decision; Infinity = jump straight to what safety needs. */
+  maxEscalateStep: number;
+  /** How far ahead the forecast looks. */
+  forecastHorizonMs: number;
+  /** Window for the slope estimate. */
+  slopeWindowMs: number;
+  /** EMA time constant for smoothing; 0 = raw values. */
+  smoothingMs: number;
+  /** Tier used when a critical sensor fails or a lease runs out. */
+  safeTier: string;
+  /** Lease on every published decision. */
+  leaseTtlMs: number;
+  /** How long a missing/faulty sensor's last good value is held before it is declared failed. */
+  holdMs: number;
+  /** Samples without any change (while other signals move) before a sensor is declared stuck. */
+  stuckSamples: number;
+}
+
+export interface Policy {
+  /** Source file, for messages; '<inline>' when built in memory. */
+  file: string;
+  name: string;
+  description?: string;
+  sensors: readonly SensorSpec[];
+  limits: readonly LimitSpec[];
+  model: ModelSpec;
+  /** Ordered richest → leanest; tiers[i].index === i. */
+  tiers: readonly TierSpec[];
+  rules: Rules;
+  control: ControlSpec;
+}
