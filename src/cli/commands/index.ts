@@ -4,6 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { notBuilt } from '../not-built.js';
+import { modelCommand } from './model.js';
 
 export const commands: CommandModule[] = [
   notBuilt('run', 'Run the governor daemon'),
@@ -18,7 +19,7 @@ export const commands: CommandModule[] = [
   notBuilt('inventory', 'Show the device and the sensors found'),
   notBuilt('status', 'Ask a running daemon for its state'),
   notBuilt('reload', 'Ask a running daemon to re-read its policy'),
-  notBuilt('model <action>', 'Model tools (synth)'),
+  modelCommand,
   notBuilt('serve', 'OpenAI-compatible governed gateway on loopback'),
   notBuilt('calibrate', 'Measure each tier on this machine\'s engine'),
 ];
