@@ -1,0 +1,112 @@
+/**
+ * Replay: a recorded trace through exactly the production core (`step`), sample by sample,
+ * into the SPEC §8 summary.
+ *
+ * Hooks for other tools (report, Perfetto export, `--decisions`):
+ * - `onStep(sample, result)` sees EVERY sample inside the window with its step result, in
+ *   trace order — what a time-series report or a Perfetto counter track needs.
+ * - `onDecision(decision, sample)` sees the first decision of the window and then every
+ *   decision change (knobs, severity or safe flag differ) — what `--decisions` writes.
+ * Both are called synchronously from the replay loop; a hook that writes files should
+ * buffer (e.g. through `createTraceWriter` or its own chunked writer) and flush in
+ * `onEnd`, which is awaited once after the last sample.
+ *
+ * Samples before `fromMs` still go through the core (not counted) so the estimator's history
+ * and the dwell timers are exactly what a full replay would have at that instant: a window
+ * shows the same decisions as the full replay, only cut.
+ */
+import type { Policy } from '../policy/types.js';
+import type { Sample } from '../core/signals.js';
+import type { Decision } from '../core/decision.js';
+import { initialState, step, type GovernorState, type StepResult } from '../core/governor.js';
+import { readTrace, type ReadMode, type TraceReadStats } from '../trace/reader.js';
+import { SummaryAccumulator, type ReplaySummary } from './summary.js';
+
+export interface ReplayHooks {
+  onStep?: (sample: Sample, result: StepResult) => void;
+  onDecision?: (decision: Decision, sample: Sample) => void;
+  /** Bytes of the trace consumed so far, and the file size; called once per chunk. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  onWarning?: (message: string) => void;
+  /** Awaited after the last sample (before the summary is returned). */
+  onEnd?: () => Promise<void> | void;
+}
+
+export interface ReplayOptions extends ReplayHooks {
+  policy: Policy;
+  mode?: ReadMode;
+  fromMs?: number;
+  toMs?: number;
+}
+
+export async function replayTrace(tracePath: string, opts: ReplayOptions): Promise<ReplaySummary> {
+  const stream = readTrace(tracePath, { mode: opts.mode ?? 'strict', onWarning: opts.onWarning });
+  const run = new ReplayRun(opts.policy, tracePath, opts);
+  for await (const batch of stream) {
+    run.columns(stream.stats.columns);
+    if (!run.feed(batch)) break;
+    opts.onProgress?.(stream.stats.bytesRead, stream.stats.totalBytes);
+  }
+  await opts.onEnd?.();
+  return run.finish(stream.stats);
+}
+
+/**
+ * Replays in-memory samples (tests, simulator output, the live-vs-replay identity check).
+ * Same code path as `replayTrace` minus the file.
+ */
+export function replaySamples(samples: Iterable<Sample>, opts: ReplayOptions & { trace?: string }): ReplaySummary {
+  const run = new ReplayRun(opts.policy, opts.trace ?? '<samples>', opts);
+  const batch: Sample[] = [];
+  const cols = new Set<string>();
+  for (const s of samples) {
+    for (const k of Object.keys(s)) cols.add(k);
+    batch.push(s);
+  }
+  run.columns([...cols]);
+  run.feed(batch);
+  return run.finish({ skippedRows: 0, skippedByKind: {}, warnings: [] });
+}
+
+class ReplayRun {
+  private state: GovernorState;
+  private readonly acc: SummaryAccumulator;
+  private readonly fromMs: number;
+  private readonly toMs: number;
+
+  constructor(private readonly policy: Policy, trace: string, private readonly hooks: ReplayOptions) {
+    this.state = initialState(policy);
+    this.acc = new SummaryAccumulator(policy, { trace, fromMs: hooks.fromMs, toMs: hooks.toMs });
+    this.fromMs = hooks.fromMs ?? -Infinity;
+    this.toMs = hooks.toMs ?? Infinity;
+  }
+
+  columns(cols: readonly string[]): void {
+    this.acc.columns(cols);
+  }
+
+  /** Steps the core over a batch; false once the window's end has been passed (stop reading). */
+  feed(batch: readonly Sample[]): boolean {
+    const { policy, fromMs, toMs, acc } = this;
+    const { onStep, onDecision } = this.hooks;
+    let state = this.state;
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const sample = batch[i];
+        if (sample.t_ms > toMs) return false;
+        const result = step(state, sample, policy);
+        state = result.state;
+        if (sample.t_ms < fromMs) continue;
+        if (acc.add(sample, result.decision)) onDecision?.(result.decision, sample);
+        onStep?.(sample, result);
+      }
+      return true;
+    } finally {
+      this.state = state;
+    }
+  }
+
+  finish(stats: Pick<TraceReadStats, 'skippedRows' | 'skippedByKind' | 'warnings'>): ReplaySummary {
+    return this.acc.finish(stats);
+  }
+}
