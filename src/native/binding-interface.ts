@@ -1,0 +1,107 @@
+/**
+ * The one typed interface between edgegov's sensor logic and whatever reads the files.
+ * Three implementations: the native addon (`native.ts`), the pure-TS fallback (`fallback.ts`)
+ * and an in-memory mock for tests (`mock.ts`). Consumers take a `SensorBinding` as a
+ * defaulted parameter (the serialport pattern, research 04 §1.2) so tests inject the mock.
+ */
+
+/** How a file's content is returned: parsed as one integer, or as text. */
+export type FileKind = 'int' | 'text';
+
+export interface FileSpec {
+  readonly path: string;
+  readonly kind: FileKind;
+}
+
+/**
+ * One batched read. Per file i: `errnos[i]` is 0 on success, else the errno of the open or the
+ * read (ENODATA for an empty read, EBADMSG for an integer file that did not parse, ESPIPE for a
+ * file that is not a regular file and was never opened). `values[i]` is the integer (or NaN),
+ * `texts[i]` the content of a text file (or undefined). Never throws for a read error.
+ */
+export interface ReadBatch {
+  readonly values: ArrayLike<number>;
+  readonly errnos: ArrayLike<number>;
+  readonly texts: ReadonlyArray<string | undefined>;
+}
+
+export interface FileReader {
+  read(): ReadBatch;
+  /** Number of files held open (for leak checks and inventory). */
+  readonly openCount: number;
+  close(): void;
+}
+
+/** A PSI trigger, written to a pressure file as `<kind> <stallUs> <windowUs>`. */
+export interface PressureTriggerSpec {
+  readonly path: string;
+  readonly kind: 'some' | 'full';
+  readonly stallUs: number;
+  readonly windowUs: number;
+}
+
+export interface PressureEvent {
+  /** `fired`: the stall threshold was crossed; `gone`: the trigger died (POLLERR) and was dropped. */
+  readonly type: 'fired' | 'gone';
+  /** CLOCK_MONOTONIC time the event was observed (same clock as `process.hrtime`), ms. */
+  readonly monoMs: number;
+}
+
+/** Result of arming a trigger: either a live handle or the errno that refused it. */
+export type PressureWatchResult =
+  | { readonly ok: true; readonly handle: PressureWatchHandle }
+  | { readonly ok: false; readonly errno: number; readonly code: string };
+
+export interface PressureWatchHandle {
+  /** `kernel-trigger` for a real PSI trigger, `poll-total` for the fallback that polls `total=`. */
+  readonly mechanism: 'kernel-trigger' | 'poll-total';
+  readonly spec: PressureTriggerSpec;
+  close(): void;
+}
+
+export interface SensorBinding {
+  /** `native`, `fallback` or `mock`: shown in inventory, logs and metrics. */
+  readonly name: 'native' | 'fallback' | 'mock';
+  openReader(files: readonly FileSpec[]): FileReader;
+  /** Arms one trigger. Never throws for a kernel refusal: returns the errno instead. */
+  watchPressure(spec: PressureTriggerSpec, cb: (ev: PressureEvent) => void): PressureWatchResult;
+  /** Releases threads and fds the binding holds for pressure watching (idempotent). */
+  close(): void;
+}
+
+/** The trigger text the kernel expects (without the NUL; the implementations add it). */
+export function triggerText(spec: PressureTriggerSpec): string {
+  return `${spec.kind} ${Math.round(spec.stallUs)} ${Math.round(spec.windowUs)}`;
+}
+
+/** Linux errno numbers used across the implementations (asm-generic/errno*.h). */
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  EINTR: 4,
+  EIO: 5,
+  EBADF: 9,
+  EAGAIN: 11,
+  EACCES: 13,
+  EBUSY: 16,
+  ENODEV: 19,
+  EINVAL: 22,
+  ESPIPE: 29,
+  ENODATA: 61,
+  EBADMSG: 74,
+  ESTALE: 116,
+} as const;
+
+const NAMES: Record<number, string> = Object.fromEntries(Object.entries(ERRNO).map(([k, v]) => [v, k]));
+
+export function errnoName(errno: number): string {
+  return NAMES[errno] ?? `errno ${errno}`;
+}
+
+/** Node's fs errors carry a negative `errno` and a string `code`; normalise to a positive errno. */
+export function errnoOf(err: unknown): number {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e?.code && e.code in ERRNO) return ERRNO[e.code as keyof typeof ERRNO];
+  if (typeof e?.errno === 'number') return Math.abs(e.errno);
+  return ERRNO.EIO;
+}
