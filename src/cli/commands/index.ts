@@ -4,13 +4,14 @@
  */
 import type { CommandModule } from 'yargs';
 import { notBuilt } from '../not-built.js';
+import { replayCommand } from './replay.js';
 import { modelCommand } from './model.js';
 
 export const commands: CommandModule[] = [
   notBuilt('run', 'Run the governor daemon'),
   notBuilt('validate <policy..>', 'Check policy files; one file:line:col: message per problem'),
   notBuilt('schema', 'Print the policy JSON Schema (draft-07)'),
-  notBuilt('replay <trace>', 'Run a recorded trace through the governor core'),
+  replayCommand as unknown as CommandModule,
   notBuilt('simulate', 'Closed-loop simulation of a device, scenario and controller'),
   notBuilt('compare', 'Run controllers × scenarios and print a score table'),
   notBuilt('trace <action>', 'Trace tools (convert)'),
