@@ -28,6 +28,8 @@ export interface SensorSpec {
   critical: boolean;
   /** Largest believable change per second (signal unit / s); faster = spike. Infinity disables. */
   maxSlewPerS: number;
+  /** Per-sensor override of control.holdMs (slow sensors such as a 30 s virtual skin). Undefined = control.holdMs. */
+  holdMs?: number;
   /**
    * Built from raw zones (`zone.<type>`) by type pattern. Glob patterns use `*` and `?`.
    * Undefined = read directly from the sample under `name`.
