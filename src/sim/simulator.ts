@@ -1,0 +1,388 @@
+/**
+ * One simulated device running an LLM: thermal network, battery, memory, the OS's own thermal
+ * governor, the inference engine applying the governor's knobs, and a user sending requests.
+ * `advance(dt, knobs)` moves time; `read(t_ms)` returns what the sensors would report.
+ * Used by `simulate`/`compare` (scenario-driven) and by the daemon's live simulated device.
+ */
+import type { DeviceModel } from './device.js';
+import type { SimModel } from './model.js';
+import type { Scenario } from './scenario.js';
+import type { Sample } from '../core/signals.js';
+import { createThermalNetwork, type ThermalNetwork } from './thermal.js';
+import { Battery } from './battery.js';
+import { createRng, type Rng } from './rng.js';
+import { createRequestStream, type Request } from './requests.js';
+import {
+  decodeRate, prefillRate, powerOf, footprintMb, threadShare, type Knobs, type ClockScale,
+} from './workload.js';
+
+export interface SimOptions {
+  device: DeviceModel;
+  model: SimModel;
+  scenario: Scenario;
+  seed: number;
+  /** Local generation slower than this counts as below the decode floor (tok/s). */
+  floorTokS: number;
+}
+
+/** What happened during one `advance`. */
+export interface TickStats {
+  dtS: number;
+  localTokens: number;
+  qualityTokens: number;
+  cloudTokens: number;
+  decodeS: number;
+  belowFloorS: number;
+  pausedS: number;
+  energyJ: number;
+  oom: boolean;
+  knobChanged: boolean;
+  /** Tokens of answers lost to an OOM kill (already counted earlier; subtract them). */
+  lostTokens: number;
+  lostQualityTokens: number;
+  requestsDone: number;
+}
+
+interface ActiveRequest extends Request {
+  prefillLeft: number;
+  outLeft: number;
+  cloudWaitS?: number;
+  localTokens: number;
+  qualityTokens: number;
+}
+
+const SIGNALS_FROM_TRUTH = [
+  'soc_c', 'skin_c', 'battery_c', 'battery_w', 'battery_pct', 'charging', 'mem_avail_mb', 'mem_total_mb',
+  'psi_mem_some_avg10', 'psi_mem_full_avg10', 'tok_s', 'ambient_c',
+] as const;
+
+export class DeviceSimulator {
+  readonly device: DeviceModel;
+  readonly model: SimModel;
+  readonly thermal: ThermalNetwork;
+  readonly battery?: Battery;
+  readonly signals: string[];
+
+  tS = 0;
+  ambientC: number;
+  backgroundMb: number;
+  cloudReachable: boolean;
+  clock: ClockScale = { core: 1, mem: 1 };
+  /** The knobs the engine is running with (undefined until the first advance). */
+  knobs?: Knobs;
+  contextPos = 0;
+  psiSome = 0;
+  psiFull = 0;
+  lastTokS: number | undefined;
+  lastBatteryW = 0;
+  /** Seconds until the model is usable again (reload after a knob change or a restart). */
+  private reloadLeftS = 0;
+  private killedLeftS = 0;
+  private req?: ActiveRequest;
+  private nextArrivalS: number;
+  private readonly nextRequest: () => Request;
+  private readonly noise: Rng;
+  private readonly held = new Map<string, { value: number | undefined; nextMs: number }>();
+  private readonly nodeIdx: { soc: number; board: number; skin: number };
+  private readonly heat: Float64Array;
+  private lastPollMs = -Infinity;
+  private lastPollTemps: Float64Array;
+  private readonly opts: SimOptions;
+
+  constructor(opts: SimOptions) {
+    this.opts = opts;
+    const { device, model, scenario, seed } = opts;
+    this.device = device;
+    this.model = model;
+    this.ambientC = scenario.ambientC ?? device.thermal.ambientC;
+    this.thermal = createThermalNetwork(device, this.ambientC);
+    this.lastPollTemps = Float64Array.from(this.thermal.temps);
+    this.heat = new Float64Array(this.thermal.names.length);
+    this.nodeIdx = {
+      soc: this.thermal.index(device.thermal.heat.soc),
+      board: this.thermal.index(device.thermal.heat.board),
+      skin: this.thermal.index(device.thermal.heat.skin),
+    };
+    if (device.battery) {
+      this.battery = new Battery(device.battery, scenario.battery.initialPct ?? device.battery.initialPct, scenario.battery.charging);
+    }
+    this.backgroundMb = scenario.memory.backgroundMb ?? device.memory.backgroundMb;
+    this.cloudReachable = scenario.cloud.reachable;
+    this.nextRequest = createRequestStream(scenario, seed);
+    this.nextArrivalS = scenario.workload.startDelayS;
+    this.noise = createRng(seed, 2);
+    this.signals = this.listSignals();
+  }
+
+  private listSignals(): string[] {
+    const out: string[] = [];
+    for (const s of SIGNALS_FROM_TRUTH) {
+      if (!(s in this.device.sensors)) continue;
+      if (s === 'skin_c' && !this.device.thermal.signals.skin) continue;
+      if ((s === 'battery_c' || s.startsWith('battery_') || s === 'charging') && !this.battery) continue;
+      out.push(s);
+    }
+    for (const z of this.device.thermal.zones) out.push(`zone.${z.type}`);
+    return out;
+  }
+
+  // ---- scenario events -------------------------------------------------------------------
+  setAmbient(c: number): void { this.ambientC = c; }
+  addBackground(mb: number): void { this.backgroundMb = Math.max(0, this.backgroundMb + mb); }
+  setCharging(on: boolean): void { if (this.battery) this.battery.charging = on; }
+  setCloudReachable(on: boolean): void { this.cloudReachable = on; }
+
+  // ---- truth -------------------------------------------------------------------------------
+  nodeC(name: string): number { return this.thermal.temps[this.thermal.index(name)]; }
+  private signalC(which: 'soc' | 'skin' | 'battery', peak = false): number | undefined {
+    const m = this.device.thermal.signals[which];
+    if (!m) return undefined;
+    const i = this.thermal.index(m.node);
+    return (peak ? this.thermal.peak[i] : this.thermal.temps[i]) + m.offsetC;
+  }
+  /** True temperatures now (and their peaks during the last advance), by SPEC §9 node name. */
+  truthC(): { soc: number; skin?: number; battery?: number } {
+    return { soc: this.signalC('soc')!, skin: this.signalC('skin'), battery: this.battery ? this.signalC('battery') : undefined };
+  }
+  peakC(): { soc: number; skin?: number; battery?: number } {
+    return { soc: this.signalC('soc', true)!, skin: this.signalC('skin', true), battery: this.battery ? this.signalC('battery', true) : undefined };
+  }
+  get dead(): boolean { return this.battery?.dead ?? false; }
+  footprintMb(): number {
+    if (!this.knobs || this.killedLeftS > 0 || this.dead) return 0;
+    return footprintMb(this.model, this.knobs);
+  }
+  memAvailMb(): number {
+    const m = this.device.memory;
+    return m.totalMb - m.systemMb - this.backgroundMb - this.footprintMb();
+  }
+
+  // ---- time --------------------------------------------------------------------------------
+  private applyKnobs(k: Knobs): boolean {
+    const cur = this.knobs;
+    if (!cur) { this.knobs = { ...k }; return false; }
+    const same = cur.tier === k.tier && cur.quant === k.quant && cur.contextLength === k.contextLength &&
+      cur.batchSize === k.batchSize && cur.threads === k.threads && cur.pacingMs === k.pacingMs && cur.offload === k.offload;
+    if (same) return false;
+    let costS = 0;
+    if (cur.quant !== k.quant) {
+      // research/03 §7: swapping the quant tier reloads the weights from storage (unload first).
+      costS = footprintMb(this.model, k) / this.device.memory.storageReadMBs;
+    } else if (cur.contextLength !== k.contextLength || cur.batchSize !== k.batchSize) {
+      // New context: ~0.3 s plus re-prefilling what is kept of the conversation.
+      const kept = Math.min(this.contextPos, k.contextLength);
+      costS = 0.3 + kept / prefillRate(this.device, this.model, k, this.clock);
+    }
+    if (k.contextLength < this.contextPos) this.contextPos = k.contextLength;
+    if (costS > 0 && this.killedLeftS <= 0) this.reloadLeftS = Math.max(this.reloadLeftS, costS);
+    this.knobs = { ...k };
+    return true;
+  }
+
+  private startRequest(): ActiveRequest {
+    const r = this.nextRequest();
+    const ctx = this.knobs!.contextLength;
+    let prefill = r.promptTokens;
+    if (r.newSession) { this.contextPos = 0; prefill += this.opts.scenario.workload.systemPromptTokens; }
+    prefill = Math.min(prefill, ctx);
+    // Context shift: keep the most recent part of the conversation that still fits.
+    if (this.contextPos + prefill + Math.min(r.outputTokens, ctx / 4) > ctx) this.contextPos = Math.max(0, ctx - prefill - Math.min(r.outputTokens, ctx / 4));
+    return { ...r, prefillLeft: prefill, outLeft: r.outputTokens, localTokens: 0, qualityTokens: 0 };
+  }
+
+  advance(dtS: number, knobs: Knobs): TickStats {
+    const st: TickStats = {
+      dtS, localTokens: 0, qualityTokens: 0, cloudTokens: 0, decodeS: 0, belowFloorS: 0, pausedS: 0,
+      energyJ: 0, oom: false, knobChanged: false, lostTokens: 0, lostQualityTokens: 0, requestsDone: 0,
+    };
+    if (this.dead) { this.integrate(dtS, { loaded: false, busy: 0, threadShare: 0, bandwidthGBs: 0, radio: 0 }, st, true); this.tS += dtS; return st; }
+    st.knobChanged = this.applyKnobs(knobs);
+    const k = this.knobs!;
+    const clock = this.clock;
+    const share = threadShare(this.device, k);
+    const qWeight = 1 - this.model.quant(k.quant).qualityCost;
+    const cloud = this.opts.scenario.cloud;
+    let busyS = 0, bwGBsS = 0, radioS = 0, decodeTokS = 0;
+    let t = this.tS;
+    const end = this.tS + dtS;
+    let guard = 0;
+    while (end - t > 1e-9 && guard++ < 64) {
+      const rem = end - t;
+      if (this.killedLeftS > 0) {
+        const w = Math.min(rem, this.killedLeftS);
+        this.killedLeftS -= w; t += w;
+        if (this.killedLeftS <= 1e-9) { this.killedLeftS = 0; this.reloadLeftS = footprintMb(this.model, k) / this.device.memory.storageReadMBs; }
+        continue;
+      }
+      if (this.reloadLeftS > 0) {
+        const w = Math.min(rem, this.reloadLeftS);
+        this.reloadLeftS -= w; t += w; busyS += 0.3 * w;
+        if (this.reloadLeftS < 1e-9) this.reloadLeftS = 0;
+        continue;
+      }
+      if (!this.req) {
+        if (this.nextArrivalS > t + 1e-9) { t += Math.min(rem, this.nextArrivalS - t); continue; }
+        this.req = this.startRequest();
+      }
+      const r = this.req;
+      let route = k.offload;
+      if (route === 'cloud' && (!this.cloudReachable || r.private)) route = 'local';
+      if (route === 'pause') { st.pausedS += rem; t = end; break; }
+      if (route === 'cloud') {
+        r.prefillLeft = 0;
+        if (r.cloudWaitS === undefined) r.cloudWaitS = cloud.ttftS;
+        if (r.cloudWaitS > 0) { const w = Math.min(rem, r.cloudWaitS); r.cloudWaitS -= w; t += w; radioS += w; continue; }
+        const w = Math.min(rem, r.outLeft / cloud.tokS);
+        const n = w * cloud.tokS;
+        r.outLeft -= n; st.cloudTokens += n; t += w; radioS += w;
+      } else {
+        r.cloudWaitS = undefined;
+        if (r.prefillLeft > 0) {
+          const rate = prefillRate(this.device, this.model, k, clock);
+          const w = Math.min(rem, r.prefillLeft / rate);
+          r.prefillLeft -= w * rate; this.contextPos += w * rate; t += w; busyS += w;
+          // Prefill streams the weights once per micro-batch: little DRAM traffic.
+          bwGBsS += w * (this.model.quant(k.quant).weightsBytes / 1e9) * rate / Math.max(1, k.batchSize);
+          if (r.prefillLeft < 1e-6) r.prefillLeft = 0;
+          continue;
+        }
+        const d = decodeRate(this.device, this.model, k, this.contextPos, clock);
+        const w = Math.min(rem, r.outLeft / d.tokS);
+        const n = w * d.tokS;
+        r.outLeft -= n; r.localTokens += n; r.qualityTokens += n * qWeight;
+        st.localTokens += n; st.qualityTokens += n * qWeight;
+        this.contextPos += n;
+        if (this.contextPos >= k.contextLength) this.contextPos = k.contextLength / 2; // llama.cpp context shift
+        st.decodeS += w; decodeTokS += n;
+        if (d.tokS < this.opts.floorTokS) st.belowFloorS += w;
+        busyS += w * d.busy; bwGBsS += w * d.bandwidthGBs; t += w;
+      }
+      if (r.outLeft <= 1e-6) {
+        this.nextArrivalS = t + r.thinkAfterS;
+        this.req = undefined;
+        st.requestsDone++;
+      }
+    }
+    this.lastTokS = st.decodeS > 0 ? decodeTokS / st.decodeS : undefined;
+    this.integrate(dtS, {
+      loaded: this.killedLeftS <= 0,
+      busy: busyS / dtS,
+      threadShare: share,
+      bandwidthGBs: bwGBsS / dtS,
+      radio: radioS / dtS,
+    }, st, false);
+    this.tS = end;
+    this.osGovernor();
+    // The low-memory killer takes the inference process when MemAvailable would fall below its floor.
+    if (this.footprintMb() > 0 && this.memAvailMb() < this.device.memory.lmkMinFreeMb) {
+      st.oom = true;
+      if (this.req) { st.lostTokens += this.req.localTokens; st.lostQualityTokens += this.req.qualityTokens; this.nextArrivalS = this.tS + this.req.thinkAfterS; this.req = undefined; }
+      this.killedLeftS = this.device.memory.restartS;
+      this.reloadLeftS = 0;
+      this.contextPos = 0;
+    }
+    this.updatePsi(dtS);
+    return st;
+  }
+
+  private integrate(dtS: number, a: Parameters<typeof powerOf>[1], st: TickStats, off: boolean): void {
+    const socC = this.thermal.temps[this.thermal.index(this.device.thermal.signals.soc.node)];
+    const p = off ? { socW: 0, boardW: 0, skinW: 0 } : powerOf(this.device, a, this.clock, socC);
+    const loadW = p.socW + p.boardW + p.skinW;
+    let extraSkinW = 0;
+    let inputW = loadW;
+    if (this.battery) {
+      const b = this.battery.step(dtS, loadW, this.truthC().battery ?? this.ambientC);
+      extraSkinW = b.heatW;
+      inputW = b.inputW;
+      this.lastBatteryW = b.batteryW;
+    }
+    this.heat.fill(0);
+    this.heat[this.nodeIdx.soc] += p.socW;
+    this.heat[this.nodeIdx.board] += p.boardW;
+    this.heat[this.nodeIdx.skin] += p.skinW + extraSkinW;
+    this.thermal.step(dtS, this.heat, this.ambientC);
+    st.energyJ += inputW * dtS;
+  }
+
+  /** The OS's own thermal governor (kernel step_wise-like, research/01 §1): clock caps above trips. */
+  private osGovernor(): void {
+    const g = this.device.osGovernor;
+    const nowMs = this.tS * 1000;
+    if (nowMs - this.lastPollMs < g.pollMs - 1e-6) return;
+    this.lastPollMs = nowMs;
+    const temps = this.thermal.temps;
+    let above = false, rising = false, allClear = true;
+    for (const trip of g.trips) {
+      const i = this.thermal.index(trip.node);
+      if (temps[i] >= trip.atC) { above = true; if (temps[i] > this.lastPollTemps[i]) rising = true; }
+      if (temps[i] > trip.atC - trip.hystC) allClear = false;
+    }
+    let s = this.clock.core;
+    if (above && rising) s -= g.stepDown;
+    else if (allClear) s += g.stepUp;
+    if (g.hardFloor && temps[this.thermal.index(g.hardFloor.node)] >= g.hardFloor.atC) s = g.minScale;
+    s = Math.min(1, Math.max(g.minScale, s));
+    this.clock = { core: s, mem: 1 - g.memCoupling * (1 - s) };
+    this.lastPollTemps.set(temps);
+  }
+
+  /** Memory PSI `some`/`full` avg10: grows as MemAvailable falls under the pressure line. */
+  private updatePsi(dtS: number): void {
+    const m = this.device.memory;
+    const avail = this.memAvailMb();
+    const depth = Math.min(1, Math.max(0, (m.pressureBelowMb - avail) / (m.pressureBelowMb - m.lmkMinFreeMb || 1)));
+    const some = 80 * depth * depth;
+    const a = 1 - Math.exp(-dtS / 10);
+    this.psiSome += (some - this.psiSome) * a;
+    this.psiFull += (some * 0.4 - this.psiFull) * a;
+  }
+
+  // ---- sensors -----------------------------------------------------------------------------
+  private truthOf(signal: string): number | undefined {
+    switch (signal) {
+      case 'soc_c': return this.signalC('soc');
+      case 'skin_c': return this.signalC('skin');
+      case 'battery_c': return this.battery ? this.signalC('battery') : undefined;
+      case 'battery_w': return this.battery ? this.lastBatteryW : undefined;
+      case 'battery_pct': return this.battery?.pct;
+      case 'charging': return this.battery ? (this.battery.charging ? 1 : 0) : undefined;
+      case 'mem_avail_mb': return Math.max(0, this.memAvailMb());
+      case 'mem_total_mb': return this.device.memory.totalMb;
+      case 'psi_mem_some_avg10': return this.psiSome;
+      case 'psi_mem_full_avg10': return this.psiFull;
+      case 'tok_s': return this.lastTokS;
+      case 'ambient_c': return this.ambientC;
+    }
+    return undefined;
+  }
+
+  private reading(key: string, regimeKey: string, truth: number | undefined, tMs: number): number | undefined {
+    const r = this.device.sensors[regimeKey];
+    if (!r) return undefined;
+    const h = this.held.get(key);
+    if (h && tMs < h.nextMs && truth !== undefined) return h.value;
+    if (truth === undefined || this.dead) { this.held.delete(key); return undefined; }
+    let v = truth + (r.noiseSigma > 0 ? r.noiseSigma * this.noise.normal() : 0);
+    if (r.quantum > 0) v = Math.round(v / r.quantum) * r.quantum;
+    // Round away binary noise so the trace prints the same short number the sensor would.
+    v = Number(v.toFixed(6));
+    const hot = r.hotCadenceMs !== undefined && r.hotAboveC !== undefined && truth > r.hotAboveC;
+    this.held.set(key, { value: v, nextMs: tMs + (hot ? r.hotCadenceMs! : r.cadenceMs) });
+    return v;
+  }
+
+  /** What the device's sensors report at `tMs` (noise, quantisation, cadence). */
+  read(tMs: number): Sample {
+    const s: Record<string, number | undefined> = { t_ms: tMs };
+    for (const name of this.signals) {
+      if (name.startsWith('zone.')) continue;
+      s[name] = this.reading(name, name, this.truthOf(name), tMs);
+    }
+    for (const z of this.device.thermal.zones) {
+      const key = `zone.${z.type}`;
+      s[key] = this.reading(key, 'zone', this.thermal.temps[this.thermal.index(z.node)] + z.offsetC, tMs);
+    }
+    return s as Sample;
+  }
+}
