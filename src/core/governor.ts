@@ -1,13 +1,26 @@
 /**
  * The governor core: (state, sample, policy) → (state', decision). Pure and deterministic:
- * no clock, no I/O, no randomness. Time arrives in `sample.t_ms`.
+ * no clock, no I/O, no randomness. Time arrives in `sample.t_ms`. See docs/core.md.
  *
- * PLACEHOLDER — the real estimator-driven core replaces this body (issue: governor core).
- * The signatures below are the contract the rest of edgegov codes against.
+ * Ownership: the state is owned by the caller and MUTATED by `step` for speed (typed-array
+ * history, no per-sample allocation besides the decision). `step` returns the next state
+ * object — today the same object — and callers must use the returned one and not keep or
+ * share old states. Two governors need two `initialState` calls. Same policy + same sample
+ * sequence → byte-identical decision stream.
+ *
+ * Immutability of outputs: each decision is a fresh object the caller may keep. Its
+ * `reasons` array is shared with following decisions while neither the knobs nor the
+ * binding constraints change (values in it are those seen when it was built); treat
+ * decisions and their reasons as read-only.
  */
 import type { Policy } from '../policy/types.js';
 import type { Sample } from './signals.js';
-import type { Decision } from './decision.js';
+import { sameKnobs, type Decision, type Reason } from './decision.js';
+import { SEVERITIES, type Severity } from './severity.js';
+import { compilePolicy, type CompiledPolicy } from './compile.js';
+import { Estimator, type SignalEstimate } from '../estimator/estimator.js';
+import { healthName, H_OK } from '../estimator/health.js';
+import { MiB, fittingContextLength, needBytes } from './memory.js';
 
 export interface GovernorState {
   /** The last decision published, if any. */
@@ -21,26 +34,442 @@ export interface StepResult {
   changed: boolean;
 }
 
-export function initialState(_policy: Policy): GovernorState {
-  return {};
+const F_FORECAST = 1;
+const F_UNUSABLE = 2;
+
+const MEM_TIER = 1;
+const MEM_CONTEXT = 2;
+const MEM_INFEASIBLE = 4;
+const MEM_UNKNOWN = 8;
+
+const OFF_NONE = 0;
+const OFF_MEMORY = 1;
+const OFF_PAUSE_SEV = 2;
+const OFF_CLOUD_SEV = 3;
+const OFF_CLOUD_SLOW = 4;
+
+/** The mutable controller state behind the opaque GovernorState. */
+class CoreState implements GovernorState {
+  last: Decision | undefined = undefined;
+  readonly policy: Policy;
+  readonly cp: CompiledPolicy;
+  readonly est: Estimator;
+  /** Latched level index per limit (−1 = none). */
+  readonly levels: Int8Array;
+  /** F_FORECAST / F_UNUSABLE per limit, for reasons. */
+  readonly limitFlags: Uint8Array;
+  tierIdx = -1;
+  contextLength = 0;
+  tierSinceT = NaN;
+  contextSinceT = NaN;
+  /** Bytes the last decided knobs hold (see memory.ts for why they count as available). */
+  heldBytes = 0;
+  /** Since when observed tok/s has stayed below the floor while generating (NaN = not). */
+  slowSinceT = NaN;
+  reasons: Reason[] = [];
+  /** Signature of what the reasons describe; reasons are rebuilt when it changes. */
+  sig: Int32Array;
+  nextSig: Int32Array;
+
+  constructor(policy: Policy) {
+    this.policy = policy;
+    this.cp = compilePolicy(policy);
+    this.est = new Estimator(policy);
+    this.levels = new Int8Array(this.cp.limits.length).fill(-1);
+    this.limitFlags = new Uint8Array(this.cp.limits.length);
+    const sigLen = this.cp.limits.length + this.cp.signalNames.length + 8;
+    this.sig = new Int32Array(sigLen).fill(-1);
+    this.nextSig = new Int32Array(sigLen);
+  }
+
+  /**
+   * Hot reload: a new state for `policy` carrying over what the controller knew — signal
+   * history (smoothing, slope window, health, hold timers) by signal name, each limit's latched
+   * severity (matched by signal and direction, mapped to the new levels of the same or milder
+   * severity), the decided tier by name (a tier the new ladder lacks → the safe tier), the
+   * context length, dwell timers and the slow-decode timer. The last decision is kept so that
+   * `changed` stays truthful across the reload.
+   */
+  reloaded(policy: Policy): CoreState {
+    const next = new CoreState(policy);
+    next.est.carryOverFrom(this.est);
+    next.cp.limits.forEach((l, i) => {
+      const j = this.cp.limits.findIndex((o) => o.signal === l.signal && o.rising === l.rising);
+      if (j < 0 || this.levels[j] < 0) return;
+      const oldSeverity = this.cp.limits[j].severity[this.levels[j]];
+      let lvl = -1;
+      for (let k = 0; k < l.severity.length; k++) if (l.severity[k] <= oldSeverity) lvl = k;
+      next.levels[i] = lvl;
+    });
+    next.last = this.last;
+    if (this.last) {
+      const idx = next.cp.tierIndexByName.get(this.last.tier);
+      next.tierIdx = idx ?? next.cp.safeIdx;
+      next.contextLength = idx === undefined ? next.cp.tiers[next.cp.safeIdx].contextLength : this.contextLength;
+      next.tierSinceT = idx === undefined ? this.est.lastT : this.tierSinceT;
+      next.contextSinceT = this.contextSinceT;
+      next.heldBytes = this.heldBytes;
+    }
+    next.slowSinceT = this.slowSinceT;
+    return next;
+  }
+}
+
+export function initialState(policy: Policy): GovernorState {
+  return new CoreState(policy);
+}
+
+/** Health and estimates of every signal the governor tracks (for status pages and tests). */
+export function signalEstimates(state: GovernorState): SignalEstimate[] {
+  if (!(state instanceof CoreState)) return [];
+  return state.cp.signalNames.map((n) => state.est.estimate(n)!);
+}
+
+/** The signals currently not `ok`, with their health (for replay summaries and status). */
+export function sensorFaults(state: GovernorState): { signal: string; health: string }[] {
+  if (!(state instanceof CoreState)) return [];
+  const out: { signal: string; health: string }[] = [];
+  const { est } = state;
+  est.signals.forEach((s, i) => {
+    // Undeclared rule signals that never appeared are simply absent on this device.
+    if (est.health[i] !== H_OK && (s.declared || est.lastGoodT[i] === est.lastGoodT[i])) {
+      out.push({ signal: s.name, health: healthName(est.health[i]) });
+    }
+  });
+  return out;
 }
 
 export function step(state: GovernorState, sample: Sample, policy: Policy): StepResult {
-  const tier = policy.tiers[0];
+  let s = state instanceof CoreState ? state : new CoreState(policy);
+  if (s.policy !== policy) s = s.reloaded(policy);
+  const cp = s.cp;
+  const est = s.est;
+  const t = sample.t_ms;
+  est.update(sample);
+
+  // 1. Severity per limit, with hysteresis, on the effective value = the worse of the
+  //    smoothed value and its forecast (so the forecast escalates early and a
+  //    forecast-entered level clears only when value and forecast are both past clearAt).
+  let sev = 0;
+  let unusableLimit = false;
+  const limits = cp.limits;
+  for (let li = 0; li < limits.length; li++) {
+    const L = limits[li];
+    const i = L.signalIdx;
+    const prevLvl = s.levels[li];
+    let lvl = prevLvl;
+    if (!est.usable[i]) {
+      // Missing ≠ cool: keep the latched level; the safe-tier floor below covers the unknown.
+      s.limitFlags[li] = F_UNUSABLE;
+      unusableLimit = true;
+    } else {
+      const v = est.value[i];
+      const f = est.forecast[i];
+      const rising = L.rising;
+      const set = L.setAt;
+      const clear = L.clearAt;
+      const e = f === f && (rising ? f > v : f < v) ? f : v;
+      lvl = -1;
+      for (let j = set.length - 1; j >= 0; j--) {
+        if (rising ? e >= set[j] : e <= set[j]) { lvl = j; break; }
+      }
+      for (let j = prevLvl; j > lvl; j--) {
+        if (rising ? e >= clear[j] : e <= clear[j]) { lvl = j; break; }
+      }
+      let flags = 0;
+      if (lvl >= 0) {
+        const crossed = rising ? v >= set[lvl] : v <= set[lvl];
+        const held = lvl <= prevLvl && (s.limitFlags[li] & F_FORECAST) === 0 && (rising ? v >= clear[lvl] : v <= clear[lvl]);
+        if (!crossed && !held) flags = F_FORECAST;
+      }
+      s.limitFlags[li] = flags;
+      s.levels[li] = lvl;
+    }
+    if (lvl >= 0 && L.severity[lvl] > sev) sev = L.severity[lvl];
+  }
+
+  // 2. The leanest tier anything demands: severity caps, sensor faults, battery.
+  const capIdx = cp.capBySeverity[sev];
+  let safe = false;
+  const crit = cp.criticalIdx;
+  for (let k = 0; k < crit.length; k++) if (!est.usable[crit[k]]) { safe = true; break; }
+  const memUsable = est.usable[cp.memIdx] === 1;
+  let forcedIdx = -1;
+  if (safe || unusableLimit || !memUsable) forcedIdx = cp.safeIdx;
+
+  let battIdx = -1;
+  const chargingKnown = est.usable[cp.chargingIdx] === 1;
+  const charging = chargingKnown
+    ? est.current[cp.chargingIdx] >= 0.5
+    : est.usable[cp.batteryWIdx] === 1 && est.current[cp.batteryWIdx] < 0;
+  if (!charging) {
+    battIdx = cp.onBatteryIdx;
+    if (est.usable[cp.pctIdx]) {
+      const pct = est.current[cp.pctIdx];
+      for (const c of cp.lowChargeCaps) if (pct <= c.belowPct && c.idx > battIdx) battIdx = c.idx;
+    }
+  }
+  let target = capIdx;
+  if (battIdx > target) target = battIdx;
+  if (forcedIdx > target) target = forcedIdx;
+
+  // 3. Dwell and step limits: escalate now (at most maxEscalateStep, except to the safe
+  //    floor), relax only after dwellMs at the current tier and relaxStep at a time.
+  const prev = s.tierIdx;
+  let cand: number;
+  let dwellHeld = false;
+  if (prev < 0) cand = target;
+  else if (target > prev) {
+    cand = Math.min(target, prev + cp.maxEscalateStep);
+    if (forcedIdx > cand) cand = forcedIdx;
+  } else if (target < prev) {
+    if (t - s.tierSinceT >= cp.dwellMs) cand = Math.max(target, prev - cp.relaxStep);
+    else { cand = prev; dwellHeld = true; }
+  } else cand = prev;
+
+  // 4. Memory feasibility: the first tier at or leaner than the candidate that fits,
+  //    clamping its context or stepping the quant first as the policy prefers.
+  const tiers = cp.tiers;
+  const model = cp.policy.model;
+  let tierI = cand;
+  let ctx = tiers[cand].contextLength;
+  let mem = memUsable ? 0 : MEM_UNKNOWN;
+  let budget = NaN;
+  if (memUsable) {
+    budget = est.current[cp.memIdx] * MiB - cp.reserveBytes + s.heldBytes;
+    let found = false;
+    const minCtx = cp.minContextLength;
+    if (cp.clampContextFirst) {
+      for (let i = cand; i < tiers.length; i++) {
+        const T = tiers[i];
+        const c = fittingContextLength(model, cp.tierWeightsBytes[i], T.contextLength, T.batchSize, budget);
+        if (c > 0 && c >= Math.min(minCtx, T.contextLength)) { tierI = i; ctx = c; found = true; break; }
+      }
+    } else {
+      for (let i = cand; i < tiers.length; i++) {
+        const T = tiers[i];
+        if (needBytes(model, cp.tierWeightsBytes[i], T.contextLength, T.batchSize) <= budget) {
+          tierI = i; ctx = T.contextLength; found = true; break;
+        }
+      }
+      if (!found) {
+        const i = cp.leanestIdx;
+        const T = tiers[i];
+        const c = fittingContextLength(model, cp.tierWeightsBytes[i], T.contextLength, T.batchSize, budget);
+        if (c > 0 && c >= Math.min(minCtx, T.contextLength)) { tierI = i; ctx = c; found = true; }
+      }
+    }
+    if (!found) {
+      tierI = cp.leanestIdx;
+      ctx = Math.min(minCtx, tiers[tierI].contextLength);
+      mem = MEM_INFEASIBLE;
+    } else {
+      if (tierI > cand) mem |= MEM_TIER;
+      if (ctx < tiers[tierI].contextLength) mem |= MEM_CONTEXT;
+      // A clamped context grows back only after the dwell, like a tier.
+      if (tierI === prev && ctx > s.contextLength && t - s.contextSinceT < cp.dwellMs) {
+        ctx = s.contextLength;
+        mem |= MEM_CONTEXT;
+        dwellHeld = true;
+      }
+    }
+  }
+
+  // 5. Offload: pause / cloud by severity, cloud when local decode stays below the floor.
+  const tokI = cp.tokIdx;
+  const tok = est.raw[tokI];
+  if (cp.minLocalTokS === cp.minLocalTokS && tok === tok && tok > 0 && est.usable[tokI]) {
+    if (est.value[tokI] < cp.minLocalTokS) {
+      if (s.slowSinceT !== s.slowSinceT) s.slowSinceT = t;
+    } else s.slowSinceT = NaN;
+  }
+  let offloadCause = OFF_NONE;
+  if (mem === MEM_INFEASIBLE) offloadCause = OFF_MEMORY;
+  else if (sev >= cp.pauseAtSev) offloadCause = OFF_PAUSE_SEV;
+  else if (cp.cloudAllowed && sev >= cp.cloudAtSev) offloadCause = OFF_CLOUD_SEV;
+  else if (cp.cloudAllowed && s.slowSinceT === s.slowSinceT && t - s.slowSinceT >= cp.dwellMs) offloadCause = OFF_CLOUD_SLOW;
+  const offload = offloadCause === OFF_NONE ? 'local'
+    : offloadCause === OFF_CLOUD_SEV || offloadCause === OFF_CLOUD_SLOW ? 'cloud' : 'pause';
+
+  // 6. The decision.
+  const T = tiers[tierI];
   const decision: Decision = {
-    t_ms: sample.t_ms,
-    severity: 'none',
-    tier: tier.name,
-    tierIndex: 0,
-    quant: tier.quant,
-    contextLength: tier.contextLength,
-    batchSize: tier.batchSize,
-    threads: tier.threads,
-    pacingMs: tier.pacingMs,
-    offload: 'local',
-    ttlMs: policy.control.leaseTtlMs,
-    safe: false,
-    reasons: [{ rule: 'placeholder', message: 'placeholder core: always the richest tier' }],
+    t_ms: t,
+    severity: SEVERITIES[sev],
+    tier: T.name,
+    tierIndex: tierI,
+    quant: T.quant,
+    contextLength: ctx,
+    batchSize: T.batchSize,
+    threads: T.threads,
+    pacingMs: T.pacingMs,
+    offload,
+    ttlMs: cp.ttlMs,
+    safe,
+    reasons: s.reasons,
   };
-  return { state: { last: decision }, decision, changed: state.last === undefined };
+  const last = s.last;
+  const changed = last === undefined || !sameKnobs(last, decision);
+
+  // Reasons: rebuilt only when the knobs or the binding constraints change.
+  const sig = s.nextSig;
+  let k = 0;
+  for (let li = 0; li < limits.length; li++) sig[k++] = (s.levels[li] + 1) | (s.limitFlags[li] << 4);
+  for (let i = 0; i < est.health.length; i++) sig[k++] = est.health[i];
+  sig[k++] = capIdx;
+  sig[k++] = battIdx;
+  sig[k++] = forcedIdx;
+  sig[k++] = mem;
+  sig[k++] = dwellHeld ? 1 : 0;
+  sig[k++] = offloadCause;
+  sig[k++] = safe ? 1 : 0;
+  sig[k++] = tierI;
+  let sigChanged = changed;
+  if (!sigChanged) {
+    const old = s.sig;
+    for (let j = 0; j < k; j++) if (old[j] !== sig[j]) { sigChanged = true; break; }
+  }
+  if (sigChanged) {
+    s.nextSig = s.sig;
+    s.sig = sig;
+    s.reasons = buildReasons(s, sev, capIdx, battIdx, mem, budget, dwellHeld, offloadCause, safe, tierI, cand, ctx, t);
+    decision.reasons = s.reasons;
+  }
+
+  if (tierI !== prev) {
+    s.tierSinceT = t;
+    s.contextSinceT = t;
+    s.slowSinceT = NaN;
+  } else if (ctx !== s.contextLength) s.contextSinceT = t;
+  s.tierIdx = tierI;
+  s.contextLength = ctx;
+  if (changed) s.heldBytes = needBytes(model, cp.tierWeightsBytes[tierI], ctx, T.batchSize);
+  s.last = decision;
+  return { state: s, decision, changed };
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+const fmt = (x: number): string => String(round2(x));
+
+function buildReasons(
+  s: CoreState, sev: number, capIdx: number, battIdx: number, mem: number, budget: number,
+  dwellHeld: boolean, offloadCause: number, safe: boolean, tierI: number, cand: number, ctx: number, t: number,
+): Reason[] {
+  const { cp, est } = s;
+  const reasons: Reason[] = [];
+  const tiers = cp.tiers;
+  const faultText = (i: number): string => {
+    const h = healthName(est.health[i]);
+    const since = est.faultSinceT[i];
+    const cause = healthName(est.faultCause[i]);
+    if (h === 'failed') return `failed (${cause} for ${fmt((t - since) / 1000)} s, longer than the ${cp.policy.control.holdMs} ms hold)`;
+    if (h === 'stuck') return `stuck (no change over ${cp.policy.control.stuckSamples} samples while others moved)`;
+    if (h === 'missing' && est.lastGoodT[i] !== est.lastGoodT[i]) return 'missing (never reported)';
+    return h;
+  };
+
+  // Failed critical sensors first: they put the governor in the safe tier.
+  if (safe) {
+    for (const i of cp.criticalIdx) {
+      if (est.usable[i]) continue;
+      const name = est.signals[i].name;
+      reasons.push({
+        rule: 'sensor-fault', signal: name,
+        message: `critical sensor ${name} ${faultText(i)}: safe tier ${tiers[cp.safeIdx].name}`,
+      });
+    }
+  }
+
+  // Limits with a severity, worst first (stable by policy order).
+  const order: number[] = [];
+  cp.limits.forEach((_, li) => { if (s.levels[li] >= 0) order.push(li); });
+  order.sort((a, b) => cp.limits[b].severity[s.levels[b]] - cp.limits[a].severity[s.levels[a]] || a - b);
+  for (const li of order) {
+    const L = cp.limits[li];
+    const lvl = s.levels[li];
+    const severity: Severity = SEVERITIES[L.severity[lvl]];
+    const i = L.signalIdx;
+    const flags = s.limitFlags[li];
+    if (flags & F_UNUSABLE) {
+      reasons.push({ rule: 'sensor-fault', signal: L.signal, severity,
+        message: `${L.signal} ${faultText(i)}: holding ${severity} and at most tier ${tiers[cp.safeIdx].name}` });
+      continue;
+    }
+    const value = round2(est.value[i]);
+    const cmp = L.rising ? '≥' : '≤';
+    if (flags & F_FORECAST) {
+      const forecast = round2(est.forecast[i]);
+      const tt = est.timeToLimitS(i, L.setAt[lvl]);
+      const r: Reason = { rule: 'forecast', signal: L.signal, value, threshold: L.setAt[lvl], forecast, severity,
+        message: `${L.signal} ${fmt(value)} forecast ${fmt(forecast)} in ${fmt(cp.horizonS)} s ${cmp} ${L.setAt[lvl]}${tt === undefined ? '' : ` (in ${fmt(tt)} s)`}: ${severity}` };
+      if (tt !== undefined) r.timeToLimitS = round2(tt);
+      reasons.push(r);
+    } else if (L.rising ? est.value[i] >= L.setAt[lvl] : est.value[i] <= L.setAt[lvl]) {
+      reasons.push({ rule: 'limit', signal: L.signal, value, threshold: L.setAt[lvl], severity,
+        message: `${L.signal} ${fmt(value)} ${cmp} ${L.setAt[lvl]}: ${severity}` });
+    } else {
+      reasons.push({ rule: 'limit', signal: L.signal, value, threshold: L.clearAt[lvl], severity,
+        message: `${L.signal} ${fmt(value)} holds ${severity} until it passes ${L.clearAt[lvl]} (hysteresis)` });
+    }
+  }
+
+  // Unusable signals that are neither critical nor limited, and held readings: informative.
+  est.signals.forEach((spec, i) => {
+    const h = est.health[i];
+    if (h === H_OK || !spec.declared || spec.critical && !est.usable[i]) return;
+    if (cp.limits.some((l, li) => l.signalIdx === i && (s.limitFlags[li] & F_UNUSABLE) && s.levels[li] >= 0)) return;
+    const held = est.usable[i] === 1;
+    const limited = cp.limits.some((l) => l.signalIdx === i);
+    // A declared sensor that nothing reads and that never reported is just absent here.
+    if (!limited && est.lastGoodT[i] !== est.lastGoodT[i]) return;
+    reasons.push({
+      rule: 'sensor-fault', signal: spec.name,
+      ...(held ? { value: round2(est.current[i]) } : {}),
+      message: held ? `${spec.name} ${healthName(h)}: holding last good value ${fmt(est.current[i])}`
+        : `${spec.name} ${faultText(i)}${limited ? `: at most tier ${tiers[cp.safeIdx].name}` : ''}`,
+    });
+  });
+
+  if (mem & MEM_UNKNOWN) {
+    reasons.push({ rule: 'memory', signal: 'mem_avail_mb',
+      message: `mem_avail_mb unknown: memory feasibility cannot be checked, at most tier ${tiers[cp.safeIdx].name}` });
+  } else if (mem !== 0) {
+    const avail = est.current[cp.memIdx];
+    const budgetMb = round2(budget / MiB);
+    const T = tiers[tierI];
+    const needMb = round2(needBytes(cp.policy.model, cp.tierWeightsBytes[tierI], ctx, T.batchSize) / MiB);
+    const what = mem & MEM_INFEASIBLE
+      ? `even ${T.name} at context ${ctx} needs ${needMb} MiB: pause`
+      : [mem & MEM_TIER ? `stepped down from ${tiers[cand].name} to ${T.name}` : '',
+        mem & MEM_CONTEXT ? `context ${ctx} (of ${T.contextLength})` : ''].filter(Boolean).join(', ') + ` needs ${needMb} MiB`;
+    reasons.push({ rule: 'memory', signal: 'mem_avail_mb', value: round2(avail), threshold: budgetMb,
+      message: `budget ${budgetMb} MiB (mem_avail ${fmt(avail)} − reserve ${cp.policy.rules.memory.reserveMb} + held by current knobs): ${what}` });
+  }
+
+  if (battIdx >= 0 && battIdx >= capIdx && battIdx > 0) {
+    const pct = est.current[cp.pctIdx];
+    reasons.push({ rule: 'battery', signal: 'battery_pct', ...(pct === pct ? { value: round2(pct) } : {}),
+      message: `on battery${pct === pct ? ` at ${fmt(pct)} %` : ''}: at most tier ${tiers[battIdx].name}` });
+  }
+
+  if (dwellHeld) {
+    reasons.push({ rule: 'dwell', message: `relaxing waits for ${cp.dwellMs} ms at the current knobs` });
+  }
+
+  if (offloadCause !== OFF_NONE && offloadCause !== OFF_MEMORY) {
+    const severity = SEVERITIES[sev];
+    if (offloadCause === OFF_CLOUD_SLOW) {
+      reasons.push({ rule: 'offload', signal: 'tok_s', value: round2(est.value[cp.tokIdx]), threshold: cp.minLocalTokS,
+        message: `local decode ${fmt(est.value[cp.tokIdx])} tok/s below ${cp.minLocalTokS} tok/s: cloud` });
+    } else {
+      reasons.push({ rule: 'offload', severity,
+        message: `severity ${severity}: ${offloadCause === OFF_PAUSE_SEV ? 'pause' : 'cloud'}` });
+    }
+  }
+
+  if (reasons.length === 0) {
+    reasons.push({ rule: 'nominal', severity: SEVERITIES[sev],
+      message: tierI === 0 ? 'all limits clear: richest tier' : `tier ${tiers[tierI].name} (${SEVERITIES[sev]})` });
+  }
+  return reasons;
 }

@@ -1,0 +1,117 @@
+// Core throughput: samples/s through the governor's `step` on a synthetic 1 h trace at
+// 10 Hz (36,000 samples, a heat-up/cool-down cycle with zone readings, noise, memory swings),
+// with policies/default.yaml when the policy loader is built, else an equivalent phone policy.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { initialState, step } from '../dist/core/governor.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+function phonePolicy() {
+  const lv = (sev, setAt, clearAt) => ({ severity: sev, setAt, clearAt });
+  return {
+    file: '<bench>', name: 'bench-phone',
+    sensors: [
+      { name: 'soc_c', min: -20, max: 130, critical: true, maxSlewPerS: 30, source: { kind: 'max', zones: ['cpu*', 'gpu*'] } },
+      { name: 'skin_c', min: -20, max: 80, critical: true, maxSlewPerS: 5 },
+      { name: 'battery_pct', min: 0, max: 100, critical: false, maxSlewPerS: 5 },
+      { name: 'mem_avail_mb', min: 0, max: 1048576, critical: false, maxSlewPerS: Infinity },
+    ],
+    limits: [
+      { signal: 'soc_c', direction: 'rising', levels: [lv('light', 65, 62), lv('moderate', 75, 72), lv('severe', 85, 82), lv('critical', 95, 92)] },
+      { signal: 'skin_c', direction: 'rising', levels: [lv('light', 39, 38), lv('moderate', 41, 40), lv('severe', 43, 42), lv('critical', 45, 44)] },
+      { signal: 'battery_pct', direction: 'falling', levels: [lv('light', 20, 22), lv('moderate', 10, 12)] },
+      { signal: 'mem_avail_mb', direction: 'falling', levels: [lv('moderate', 800, 1000), lv('severe', 400, 500)] },
+    ],
+    model: { name: 'm', kvBytesPerToken: 112 * 1024, overheadBytes: 300 * MiB, batchBytesPerToken: 0.5 * MiB,
+      quants: [{ name: 'q8_0', weightsBytes: 3.4 * GiB, qualityCost: 0 }, { name: 'q4_k_m', weightsBytes: 2 * GiB, qualityCost: 0.03 }] },
+    tiers: [
+      { name: 'full', index: 0, quant: 'q8_0', contextLength: 8192, batchSize: 512, pacingMs: 0 },
+      { name: 'balanced', index: 1, quant: 'q4_k_m', contextLength: 4096, batchSize: 256, pacingMs: 0 },
+      { name: 'lean', index: 2, quant: 'q4_k_m', contextLength: 2048, batchSize: 128, pacingMs: 20 },
+    ],
+    rules: {
+      severityCaps: { none: 'full', light: 'balanced', moderate: 'lean' },
+      offload: { cloudAllowed: true, cloudAtSeverity: 'critical', minLocalTokS: 5 },
+      memory: { reserveMb: 300, onShortage: 'clamp-context', minContextLength: 512 },
+      battery: { lowChargeCaps: [{ belowPct: 15, tier: 'lean' }] },
+    },
+    control: { samplePeriodMs: 100, dwellMs: 10000, relaxStep: 1, maxEscalateStep: Infinity, forecastHorizonMs: 20000,
+      slopeWindowMs: 10000, smoothingMs: 1000, safeTier: 'lean', leaseTtlMs: 3000, holdMs: 5000, stuckSamples: 120 },
+  };
+}
+
+async function loadPolicy() {
+  const loader = new URL('../dist/policy/load.js', import.meta.url);
+  const file = fileURLToPath(new URL('../policies/default.yaml', import.meta.url));
+  if (existsSync(fileURLToPath(loader)) && existsSync(file)) {
+    try {
+      const { loadPolicyFile } = await import(loader.href);
+      return { policy: await loadPolicyFile(file), label: 'policies/default.yaml' };
+    } catch { /* fall through to the built-in policy */ }
+  }
+  return { policy: phonePolicy(), label: 'built-in phone policy' };
+}
+
+/** Deterministic pseudo-noise (no Math.random: the run must be repeatable). */
+function noise(k) {
+  const x = Math.sin(k * 12.9898) * 43758.5453;
+  return x - Math.floor(x) - 0.5;
+}
+
+function syntheticHour(periodMs) {
+  const samples = [];
+  for (let t = 0, k = 0; t < 3_600_000; t += periodMs, k++) {
+    const phase = (t % 1_200_000) / 1_200_000; // 20 min heat-up/cool-down cycles
+    const soc = 45 + 50 * Math.sin(Math.PI * phase) + noise(k);
+    samples.push({
+      t_ms: t,
+      'zone.cpu0': soc, 'zone.cpu1': soc - 1.5 + noise(k + 1), 'zone.gpu0': soc - 3 + noise(k + 2),
+      skin_c: 30 + (soc - 45) / 5 + noise(k + 3) * 0.1,
+      battery_c: 30 + noise(k + 4) * 0.1,
+      battery_w: 4 + noise(k + 5),
+      battery_pct: 90 - t / 60_000,
+      charging: 0,
+      mem_avail_mb: 5200 + 1800 * Math.sin(t / 90_000) + noise(k + 6) * 20,
+      psi_mem_some_avg10: 2 + noise(k + 7),
+      tok_s: 12 + noise(k + 8),
+    });
+  }
+  return samples;
+}
+
+export default async function (emit) {
+  const { policy, label } = await loadPolicy();
+  const samples = syntheticHour(100);
+  const run = () => {
+    let state = initialState(policy);
+    let changes = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < samples.length; i++) {
+      const r = step(state, samples[i], policy);
+      state = r.state;
+      if (r.changed) changes++;
+    }
+    return { ns: Number(process.hrtime.bigint() - t0), changes };
+  };
+  for (let w = 0; w < 5; w++) run(); // warm-up: let the JIT settle
+  const rates = [];
+  let changes = 0;
+  for (let r = 0; r < 15; r++) {
+    const res = run();
+    changes = res.changes;
+    rates.push(samples.length / (res.ns / 1e9));
+  }
+  rates.sort((a, b) => a - b);
+  emit({
+    name: 'core.throughput',
+    value: Math.round(rates[Math.floor(rates.length / 2)]),
+    unit: 'samples/s',
+    target: 1e6,
+    best: Math.round(rates[rates.length - 1]),
+    samples: samples.length,
+    decisionChanges: changes,
+    policy: label,
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * A policy compiled for the hot path: indices instead of names, typed arrays instead of
+ * objects. Cached per Policy object (policies are immutable once loaded).
+ */
+import type { Policy, TierSpec } from '../policy/types.js';
+import { SEVERITIES, severityIndex } from './severity.js';
+import { Estimator } from '../estimator/estimator.js';
+import { MiB, weightsBytesOf } from './memory.js';
+
+export interface CompiledLimit {
+  signal: string;
+  signalIdx: number;
+  rising: boolean;
+  setAt: Float64Array;
+  clearAt: Float64Array;
+  /** Severity index (SEVERITIES) of each level, mildest first. */
+  severity: Uint8Array;
+}
+
+export interface CompiledPolicy {
+  policy: Policy;
+  /** Signal order shared with every Estimator built from this policy. */
+  signalNames: readonly string[];
+  signalIndex: ReadonlyMap<string, number>;
+  limits: readonly CompiledLimit[];
+  /** Richest tier index allowed per severity index, inheritance resolved. */
+  capBySeverity: Int32Array;
+  tiers: readonly TierSpec[];
+  tierWeightsBytes: Float64Array;
+  tierIndexByName: ReadonlyMap<string, number>;
+  safeIdx: number;
+  leanestIdx: number;
+  criticalIdx: Int32Array;
+  memIdx: number;
+  pctIdx: number;
+  chargingIdx: number;
+  batteryWIdx: number;
+  tokIdx: number;
+  lowChargeCaps: readonly { belowPct: number; idx: number }[];
+  onBatteryIdx: number;
+  pauseAtSev: number;
+  cloudAtSev: number;
+  cloudAllowed: boolean;
+  minLocalTokS: number;
+  reserveBytes: number;
+  clampContextFirst: boolean;
+  minContextLength: number;
+  dwellMs: number;
+  relaxStep: number;
+  maxEscalateStep: number;
+  ttlMs: number;
+  horizonS: number;
+}
+
+const cache = new WeakMap<Policy, CompiledPolicy>();
+
+export function compilePolicy(policy: Policy): CompiledPolicy {
+  let c = cache.get(policy);
+  if (!c) {
+    c = build(policy);
+    cache.set(policy, c);
+  }
+  return c;
+}
+
+function build(policy: Policy): CompiledPolicy {
+  const probe = new Estimator(policy);
+  const idx = probe.index;
+  const tierIndexByName = new Map(policy.tiers.map((t, i) => [t.name, i] as const));
+  const tierIdx = (name: string | undefined, fallback: number): number =>
+    name === undefined ? fallback : tierIndexByName.get(name) ?? fallback;
+  const leanestIdx = policy.tiers.length - 1;
+
+  const capBySeverity = new Int32Array(SEVERITIES.length);
+  let cap = 0;
+  SEVERITIES.forEach((s, i) => {
+    // Unnamed severities inherit the next milder cap; a worse severity is never richer.
+    cap = Math.max(cap, tierIdx(policy.rules.severityCaps[s], cap));
+    capBySeverity[i] = cap;
+  });
+
+  const limits: CompiledLimit[] = policy.limits.map((l) => ({
+    signal: l.signal,
+    signalIdx: idx.get(l.signal)!,
+    rising: l.direction === 'rising',
+    setAt: Float64Array.from(l.levels.map((v) => v.setAt)),
+    clearAt: Float64Array.from(l.levels.map((v) => v.clearAt)),
+    severity: Uint8Array.from(l.levels.map((v) => severityIndex(v.severity))),
+  }));
+
+  const { offload, memory, battery } = policy.rules;
+  const ctl = policy.control;
+  return {
+    policy,
+    signalNames: probe.signals.map((s) => s.name),
+    signalIndex: idx,
+    limits,
+    capBySeverity,
+    tiers: policy.tiers,
+    tierWeightsBytes: Float64Array.from(policy.tiers.map((t) => weightsBytesOf(policy.model, t.quant))),
+    tierIndexByName,
+    safeIdx: tierIdx(ctl.safeTier, leanestIdx),
+    leanestIdx,
+    criticalIdx: Int32Array.from(probe.signals.flatMap((s, i) => (s.critical ? [i] : []))),
+    memIdx: idx.get('mem_avail_mb')!,
+    pctIdx: idx.get('battery_pct')!,
+    chargingIdx: idx.get('charging')!,
+    batteryWIdx: idx.get('battery_w')!,
+    tokIdx: idx.get('tok_s')!,
+    lowChargeCaps: battery.lowChargeCaps.map((c) => ({ belowPct: c.belowPct, idx: tierIdx(c.tier, leanestIdx) })),
+    onBatteryIdx: battery.onBatteryTier === undefined ? -1 : tierIdx(battery.onBatteryTier, leanestIdx),
+    pauseAtSev: offload.pauseAtSeverity ? severityIndex(offload.pauseAtSeverity) : Infinity,
+    cloudAtSev: offload.cloudAtSeverity ? severityIndex(offload.cloudAtSeverity) : Infinity,
+    cloudAllowed: offload.cloudAllowed,
+    minLocalTokS: offload.minLocalTokS ?? NaN,
+    reserveBytes: memory.reserveMb * MiB,
+    clampContextFirst: memory.onShortage === 'clamp-context',
+    minContextLength: memory.minContextLength,
+    dwellMs: ctl.dwellMs,
+    relaxStep: Math.max(1, ctl.relaxStep),
+    maxEscalateStep: Math.max(1, ctl.maxEscalateStep),
+    ttlMs: ctl.leaseTtlMs,
+    horizonS: ctl.forecastHorizonMs / 1000,
+  };
+}

@@ -1,0 +1,385 @@
+/**
+ * The estimator: per-signal validation, hold, smoothing, slope and forecast.
+ *
+ * Pure in the sense the core needs: no clock, no I/O, no randomness; time comes from
+ * `sample.t_ms`. For speed it keeps its history in preallocated typed arrays and MUTATES
+ * them in `updateEstimator` — an Estimator is owned by exactly one governor state.
+ *
+ * Per signal and sample:
+ *  1. the reading (virtual sensors computed from `zone.<type>` keys, others read by name);
+ *  2. health: missing / out-of-range / spike (slew since the last good reading faster than
+ *     `maxSlewPerS`) / stuck (identical for `stuckSamples` samples while other signals moved);
+ *  3. a bad reading holds the last good value for at most `holdMs`, then the signal is `failed`
+ *     and has no value at all (missing ≠ zero: consumers must treat it as unknown, never cool);
+ *  4. an EMA with time constant `smoothingMs` (dt from t_ms): alpha = 1 − exp(−dt/τ);
+ *  5. a least-squares slope (units/s) over the accepted raw readings of the last `slopeWindowMs`
+ *     (Android's headroom forecast does the same over ≤ 30 one-second skin samples,
+ *     research/01-thermal-governors.md §2.2), at least 3 points;
+ *  6. forecast = smoothed + slope · forecastHorizonMs.
+ */
+import type { Policy } from '../policy/types.js';
+import { unitOfSignal } from '../core/signals.js';
+import { compileVirtuals, computeVirtuals, type CompiledVirtuals } from './virtual.js';
+import { H_FAILED, H_MISSING, H_OK, H_OUT_OF_RANGE, H_SPIKE, H_STUCK, healthName, type SensorHealth } from './health.js';
+
+/** Signals the governor's rules read even when the policy declares no sensor or limit for them. */
+const RULE_SIGNALS = ['mem_avail_mb', 'battery_pct', 'charging', 'battery_w', 'tok_s'] as const;
+
+export interface SignalSpecCompiled {
+  name: string;
+  min: number;
+  max: number;
+  maxSlewPerS: number;
+  critical: boolean;
+  /** Declared by a SensorSpec (as opposed to tracked only because a rule or limit reads it). */
+  declared: boolean;
+  /** Temperatures and powers are analog and noisy: an exact repeat over many samples means stuck. */
+  stuckEligible: boolean;
+}
+
+export class Estimator {
+  readonly signals: readonly SignalSpecCompiled[];
+  readonly index: ReadonlyMap<string, number>;
+  readonly virtuals: CompiledVirtuals;
+  readonly smoothingMs: number;
+  readonly slopeWindowMs: number;
+  readonly horizonS: number;
+  readonly holdMs: number;
+  readonly stuckSamples: number;
+  readonly ringCap: number;
+
+  /** This sample's reading per signal (NaN = none). */
+  readonly raw: Float64Array;
+  /** Health code per signal (see health.ts). */
+  readonly health: Uint8Array;
+  /** 1 when the signal has a value to act on (fresh or held). */
+  readonly usable: Uint8Array;
+  /** Smoothed value (held while a fault is within holdMs); NaN when not usable. */
+  readonly value: Float64Array;
+  /** Latest accepted raw reading (held likewise); NaN when not usable. For fast rules (memory). */
+  readonly current: Float64Array;
+  /** Slope in units/s (NaN until 3 points in the window). */
+  readonly slope: Float64Array;
+  /** Smoothed value + slope · horizon (NaN when no slope). */
+  readonly forecast: Float64Array;
+  /** Time of the last accepted reading (NaN = never). */
+  readonly lastGoodT: Float64Array;
+  /** Why a failed signal failed (health code of its first bad reading). */
+  readonly faultCause: Uint8Array;
+  /** When the current fault began (NaN = no fault). */
+  readonly faultSinceT: Float64Array;
+
+  private readonly prevRaw: Float64Array;
+  private readonly sameCount: Int32Array;
+  private readonly ringT: Float64Array;
+  private readonly ringV: Float64Array;
+  private readonly ringHead: Int32Array;
+  private readonly ringLen: Int32Array;
+  private readonly pushes: Int32Array;
+  private readonly anchorT: Float64Array;
+  private readonly sx: Float64Array;
+  private readonly sv: Float64Array;
+  private readonly sxx: Float64Array;
+  private readonly sxv: Float64Array;
+  private readonly moved: Uint8Array;
+  private lastDtMs = NaN;
+  private lastAlpha = 1;
+  lastT = NaN;
+
+  constructor(policy: Policy, extraSignals: readonly string[] = []) {
+    const specs: SignalSpecCompiled[] = [];
+    const index = new Map<string, number>();
+    const add = (s: SignalSpecCompiled): void => {
+      if (index.has(s.name)) return;
+      index.set(s.name, specs.length);
+      specs.push(s);
+    };
+    for (const s of policy.sensors) {
+      const unit = unitOfSignal(s.name);
+      add({
+        name: s.name, min: s.min, max: s.max, maxSlewPerS: s.maxSlewPerS, critical: s.critical, declared: true,
+        stuckEligible: unit === 'C' || unit === 'W' ||
+          (unit === undefined && (s.source !== undefined || /_[cw]$/.test(s.name))),
+      });
+    }
+    const undeclared = (name: string): SignalSpecCompiled => ({
+      name, min: -Infinity, max: Infinity, maxSlewPerS: Infinity, critical: false, declared: false, stuckEligible: false,
+    });
+    for (const l of policy.limits) add(undeclared(l.signal));
+    for (const name of RULE_SIGNALS) add(undeclared(name));
+    for (const name of extraSignals) add(undeclared(name));
+
+    this.signals = specs;
+    this.index = index;
+    this.virtuals = compileVirtuals(policy.sensors, index);
+    const c = policy.control;
+    this.smoothingMs = c.smoothingMs;
+    this.slopeWindowMs = c.slopeWindowMs;
+    this.horizonS = c.forecastHorizonMs / 1000;
+    this.holdMs = c.holdMs;
+    this.stuckSamples = Math.max(1, c.stuckSamples);
+    // Twice the expected samples in the window (traces jitter), bounded so memory stays small.
+    const expected = Math.ceil(c.slopeWindowMs / Math.max(1, c.samplePeriodMs)) + 1;
+    this.ringCap = Math.min(4096, Math.max(8, 2 * expected));
+
+    const n = specs.length;
+    this.raw = new Float64Array(n).fill(NaN);
+    this.health = new Uint8Array(n).fill(H_MISSING);
+    this.usable = new Uint8Array(n);
+    this.value = new Float64Array(n).fill(NaN);
+    this.current = new Float64Array(n).fill(NaN);
+    this.slope = new Float64Array(n).fill(NaN);
+    this.forecast = new Float64Array(n).fill(NaN);
+    this.lastGoodT = new Float64Array(n).fill(NaN);
+    this.faultCause = new Uint8Array(n).fill(H_MISSING);
+    this.faultSinceT = new Float64Array(n).fill(NaN);
+    this.prevRaw = new Float64Array(n).fill(NaN);
+    this.sameCount = new Int32Array(n);
+    this.ringT = new Float64Array(n * this.ringCap);
+    this.ringV = new Float64Array(n * this.ringCap);
+    this.ringHead = new Int32Array(n);
+    this.ringLen = new Int32Array(n);
+    this.pushes = new Int32Array(n);
+    this.anchorT = new Float64Array(n);
+    this.sx = new Float64Array(n);
+    this.sv = new Float64Array(n);
+    this.sxx = new Float64Array(n);
+    this.sxv = new Float64Array(n);
+    this.moved = new Uint8Array(n);
+  }
+
+  /** Feed one sample. Mutates this estimator. */
+  update(sample: Readonly<Record<string, number | undefined>>): void {
+    const t = sample.t_ms as number;
+    const n = this.signals.length;
+    const raw = this.raw;
+    // Pass 1: readings, and which signals moved (for stuck detection).
+    for (let i = 0; i < n; i++) {
+      const r = sample[this.signals[i].name];
+      raw[i] = r === undefined ? NaN : r;
+    }
+    computeVirtuals(this.virtuals, sample, raw);
+    let movedCount = 0;
+    for (let i = 0; i < n; i++) {
+      const r = raw[i];
+      if (!Number.isFinite(r)) {
+        raw[i] = NaN;
+        this.moved[i] = 0;
+        continue;
+      }
+      const p = this.prevRaw[i];
+      const m = p === p && r !== p ? 1 : 0;
+      this.moved[i] = m;
+      movedCount += m;
+    }
+    // EMA weight for this dt (cached: sample periods are nearly always constant).
+    const dtMs = this.lastT === this.lastT ? Math.max(0, t - this.lastT) : 0;
+    if (dtMs !== this.lastDtMs) {
+      this.lastDtMs = dtMs;
+      this.lastAlpha = this.smoothingMs > 0 ? 1 - Math.exp(-dtMs / this.smoothingMs) : 1;
+    }
+    const alpha = this.lastAlpha;
+    // Pass 2: health, hold, smoothing, slope.
+    for (let i = 0; i < n; i++) {
+      const spec = this.signals[i];
+      const r = raw[i];
+      let cls = H_OK;
+      if (r !== r) cls = H_MISSING;
+      else {
+        if (r < spec.min || r > spec.max) cls = H_OUT_OF_RANGE;
+        else {
+          const lg = this.lastGoodT[i];
+          if (lg === lg && spec.maxSlewPerS !== Infinity) {
+            const dtS = Math.max(1, t - lg) / 1000;
+            if (Math.abs(r - this.current[i]) > spec.maxSlewPerS * dtS && this.usable[i]) cls = H_SPIKE;
+          }
+        }
+        if (spec.stuckEligible) {
+          if (this.moved[i]) this.sameCount[i] = 0;
+          else if (movedCount > 0) this.sameCount[i]++;
+          if (cls === H_OK && this.sameCount[i] >= this.stuckSamples) cls = H_STUCK;
+        }
+        this.prevRaw[i] = r;
+      }
+      if (cls === H_OK) this.accept(i, t, r, alpha);
+      else this.reject(i, t, cls);
+    }
+    this.lastT = t;
+  }
+
+  private accept(i: number, t: number, r: number, alpha: number): void {
+    const lg = this.lastGoodT[i];
+    if (lg !== lg || t - lg > this.holdMs || !this.usable[i]) {
+      // First reading, or back after a failure: old history says nothing about now.
+      this.value[i] = r;
+      this.ringLen[i] = 0;
+      this.ringHead[i] = 0;
+      this.pushes[i] = 0;
+      this.anchorT[i] = t;
+      this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
+    } else {
+      this.value[i] += alpha * (r - this.value[i]);
+    }
+    this.current[i] = r;
+    this.lastGoodT[i] = t;
+    this.usable[i] = 1;
+    this.health[i] = H_OK;
+    this.faultSinceT[i] = NaN;
+    this.pushSlope(i, t, r);
+  }
+
+  private reject(i: number, t: number, cls: number): void {
+    if (this.faultSinceT[i] !== this.faultSinceT[i]) {
+      this.faultSinceT[i] = t;
+      this.faultCause[i] = cls;
+    }
+    const lg = this.lastGoodT[i];
+    const holdable = cls !== H_STUCK && this.usable[i] === 1 && lg === lg && t - lg <= this.holdMs;
+    if (holdable) {
+      this.health[i] = cls; // held: value, current, slope and forecast stay as they were
+      return;
+    }
+    // Never seen → `missing`; seen and lost for longer than holdMs → `failed`; stuck → `stuck`.
+    this.health[i] = cls === H_STUCK ? H_STUCK : lg === lg ? H_FAILED : cls;
+    this.usable[i] = 0;
+    this.value[i] = NaN;
+    this.current[i] = NaN;
+    this.slope[i] = NaN;
+    this.forecast[i] = NaN;
+  }
+
+  private pushSlope(i: number, t: number, v: number): void {
+    const cap = this.ringCap;
+    const base = i * cap;
+    const minT = t - this.slopeWindowMs;
+    // Evict points older than the window (and the oldest when full).
+    while (this.ringLen[i] > 0) {
+      const h = this.ringHead[i];
+      const ot = this.ringT[base + h];
+      if (ot >= minT && this.ringLen[i] < cap) break;
+      const ox = (ot - this.anchorT[i]) / 1000;
+      const ov = this.ringV[base + h];
+      this.sx[i] -= ox;
+      this.sv[i] -= ov;
+      this.sxx[i] -= ox * ox;
+      this.sxv[i] -= ox * ov;
+      this.ringHead[i] = h + 1 === cap ? 0 : h + 1;
+      this.ringLen[i]--;
+    }
+    const tail = (this.ringHead[i] + this.ringLen[i]) % cap;
+    this.ringT[base + tail] = t;
+    this.ringV[base + tail] = v;
+    this.ringLen[i]++;
+    if (++this.pushes[i] >= cap) this.rebase(i);
+    else {
+      const x = (t - this.anchorT[i]) / 1000;
+      this.sx[i] += x;
+      this.sv[i] += v;
+      this.sxx[i] += x * x;
+      this.sxv[i] += x * v;
+    }
+    const len = this.ringLen[i];
+    let slope = NaN;
+    // At least 3 points spanning half the window: a slope from a second of data,
+    // extrapolated over the horizon, is noise (the AOSP forecast waits for 3 samples too).
+    if (len >= 3 && t - this.ringT[base + this.ringHead[i]] >= this.slopeWindowMs / 2) {
+      const den = len * this.sxx[i] - this.sx[i] * this.sx[i];
+      if (den > 1e-12) slope = (len * this.sxv[i] - this.sx[i] * this.sv[i]) / den;
+    }
+    this.slope[i] = slope;
+    this.forecast[i] = slope === slope ? this.value[i] + slope * this.horizonS : NaN;
+  }
+
+  /** Recompute the running sums from scratch, anchored at the oldest point, so rounding never accumulates. */
+  private rebase(i: number): void {
+    const cap = this.ringCap;
+    const base = i * cap;
+    const len = this.ringLen[i];
+    const head = this.ringHead[i];
+    const anchor = this.ringT[base + head];
+    let sx = 0, sv = 0, sxx = 0, sxv = 0;
+    for (let k = 0; k < len; k++) {
+      const j = base + ((head + k) % cap);
+      const x = (this.ringT[j] - anchor) / 1000;
+      const v = this.ringV[j];
+      sx += x; sv += v; sxx += x * x; sxv += x * v;
+    }
+    this.anchorT[i] = anchor;
+    this.sx[i] = sx; this.sv[i] = sv; this.sxx[i] = sxx; this.sxv[i] = sxv;
+    this.pushes[i] = 0;
+  }
+
+  /** Seconds until `threshold` is reached on the current slope; undefined when not heading there. */
+  timeToLimitS(i: number, threshold: number): number | undefined {
+    const v = this.value[i];
+    const s = this.slope[i];
+    if (v !== v || s !== s || s === 0) return undefined;
+    const tt = (threshold - v) / s;
+    return tt >= 0 ? tt : undefined;
+  }
+
+  /** A readable snapshot of one signal (allocates; for status, tests and reasons — not the hot path). */
+  estimate(name: string): SignalEstimate | undefined {
+    const i = this.index.get(name);
+    if (i === undefined) return undefined;
+    const num = (x: number): number | undefined => (x === x ? x : undefined);
+    return {
+      signal: name,
+      health: healthName(this.health[i]),
+      usable: this.usable[i] === 1,
+      value: num(this.value[i]),
+      current: num(this.current[i]),
+      slopePerS: num(this.slope[i]),
+      forecast: num(this.forecast[i]),
+      critical: this.signals[i].critical,
+    };
+  }
+
+  /** Copy the history of every signal both estimators track (hot reload keeps what it knew). */
+  carryOverFrom(old: Estimator): void {
+    for (const [name, i] of this.index) {
+      const j = old.index.get(name);
+      if (j === undefined) continue;
+      this.health[i] = old.health[j];
+      this.usable[i] = old.usable[j];
+      this.value[i] = old.value[j];
+      this.current[i] = old.current[j];
+      this.slope[i] = old.slope[j];
+      this.forecast[i] = old.forecast[j];
+      this.lastGoodT[i] = old.lastGoodT[j];
+      this.faultCause[i] = old.faultCause[j];
+      this.faultSinceT[i] = old.faultSinceT[j];
+      this.prevRaw[i] = old.prevRaw[j];
+      this.sameCount[i] = old.sameCount[j];
+      // Replay the old slope window into the new ring (its size may differ).
+      const len = old.ringLen[j];
+      const baseOld = j * old.ringCap;
+      this.ringLen[i] = 0;
+      this.ringHead[i] = 0;
+      this.pushes[i] = 0;
+      this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
+      for (let k = Math.max(0, len - this.ringCap); k < len; k++) {
+        const jj = baseOld + ((old.ringHead[j] + k) % old.ringCap);
+        const tail = this.ringLen[i];
+        this.ringT[i * this.ringCap + tail] = old.ringT[jj];
+        this.ringV[i * this.ringCap + tail] = old.ringV[jj];
+        this.ringLen[i]++;
+      }
+      if (this.ringLen[i] > 0) this.rebase(i);
+    }
+    this.lastT = old.lastT;
+  }
+}
+
+export interface SignalEstimate {
+  signal: string;
+  health: SensorHealth;
+  usable: boolean;
+  /** Smoothed value. */
+  value?: number;
+  /** Latest accepted raw reading. */
+  current?: number;
+  slopePerS?: number;
+  forecast?: number;
+  critical: boolean;
+}
