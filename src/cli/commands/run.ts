@@ -1,0 +1,126 @@
+/**
+ * `edgegov run --policy <p>`: the daemon in the foreground (systemd / Android init supervise
+ * it). SIGHUP reloads the policy; SIGTERM/SIGINT stop gracefully within a deadline, a second
+ * signal forces exit.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { Daemon } from '../../daemon/daemon.js';
+import { createLiveView, type LiveView } from '../../daemon/live-view.js';
+import { createLogger } from '../../telemetry/logger.js';
+import { parseHostPort } from '../../telemetry/metrics.js';
+import { defaultSocketPath } from '../../ipc/socket-path.js';
+import { UserError } from '../../util/errors.js';
+
+interface RunArgs {
+  policy: string;
+  sysfsRoot: string;
+  socket?: string;
+  metrics: string;
+  journal?: string;
+  journalEverySample: boolean;
+  hz?: number;
+  deviceId?: string;
+  simulate: string;
+  simDevice?: string;
+  logLevel: string;
+  logFile?: string;
+  live?: boolean;
+  shutdownDeadlineMs: number;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'Run the governor daemon',
+  builder: (y: Argv) =>
+    y
+      .option('policy', { type: 'string', demandOption: true, describe: 'Policy YAML file' })
+      .option('sysfs-root', { type: 'string', default: '/', describe: 'Root under which sys/ and proc/ are read (a fixture tree in tests)' })
+      .option('socket', { type: 'string', describe: 'Unix socket path (default: $EDGEGOV_SOCKET, $XDG_RUNTIME_DIR/edgegov.sock, or /tmp/edgegov-<uid>.sock)' })
+      .option('metrics', { type: 'string', default: '127.0.0.1:9464', describe: 'host:port for /metrics and /healthz; "off" for none' })
+      .option('journal', { type: 'string', describe: 'Decision journal (JSONL, size-rotated)' })
+      .option('journal-every-sample', { type: 'boolean', default: false, describe: 'Journal every sample, not only decision changes' })
+      .option('hz', { type: 'number', describe: 'Sample rate; overrides the policy\'s sample period' })
+      .option('device-id', { type: 'string', describe: 'Identity in metrics and status (default: hostname)' })
+      .option('simulate', { type: 'string', choices: ['auto', 'none'], default: 'auto', describe: 'Take signals the host lacks from the simulated device' })
+      .option('sim-device', { type: 'string', describe: 'Simulated device model for the missing signals' })
+      .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] })
+      .option('log-file', { type: 'string', describe: 'Append JSON logs to this file instead of stderr' })
+      .option('live', { type: 'boolean', describe: 'Live view on stdout (default: when stdout is a TTY)' })
+      .option('shutdown-deadline-ms', { type: 'number', default: 5000, describe: 'Force exit this long after SIGTERM' }) as unknown as Argv<RunArgs>,
+  handler: async (argv) => {
+    if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${argv.hz}`);
+    const metrics = argv.metrics === 'off' || argv.metrics === '' ? undefined : argv.metrics;
+    if (metrics && !parseHostPort(metrics)) throw new UserError(`--metrics: expected host:port (or "off"), got '${argv.metrics}'`);
+    const live = argv.live ?? Boolean(process.stdout.isTTY);
+    let view: LiveView | undefined = live ? createLiveView() : undefined;
+    const logger = createLogger({ level: argv.logLevel, file: argv.logFile, stream: argv.logFile ? undefined : view?.logStream });
+    const androidFd = process.env.ANDROID_SOCKET_edgegov;
+    const daemon = new Daemon({
+      logger,
+      config: {
+        policyPath: argv.policy,
+        sysfsRoot: argv.sysfsRoot,
+        socketPath: argv.socket ?? defaultSocketPath(),
+        listenFd: androidFd !== undefined && /^\d+$/.test(androidFd) && !argv.socket ? Number(androidFd) : undefined,
+        metrics,
+        journal: argv.journal,
+        journalEverySample: argv.journalEverySample,
+        hz: argv.hz,
+        deviceId: argv.deviceId,
+        simulate: argv.simulate as 'auto' | 'none',
+        simDevice: argv.simDevice,
+      },
+    });
+
+    let stopping = false;
+    const onStop = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal: sig }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal: sig }, 'stopping');
+      const force = setTimeout(() => {
+        logger.error({ deadlineMs: argv.shutdownDeadlineMs }, 'graceful stop missed its deadline; exiting');
+        process.exit(1);
+      }, argv.shutdownDeadlineMs);
+      force.unref();
+      daemon.stop(sig).then(
+        () => {
+          view?.stop();
+          view = undefined;
+          process.exit(0);
+        },
+        (err) => {
+          logger.error({ err: String(err) }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', () => {
+      logger.info('SIGHUP: reloading the policy');
+      void daemon.reload();
+    });
+    process.on('uncaughtException', (err) => {
+      logger.fatal({ err: String(err?.stack ?? err) }, 'uncaught exception; stopping');
+      daemon.stop('uncaught exception').finally(() => process.exit(1));
+    });
+    process.on('unhandledRejection', (err) => {
+      logger.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection');
+    });
+
+    await daemon.start();
+    if (view) {
+      process.stderr.write(
+        daemon.simulated.length
+          ? `edgegov: simulated signals (this host has no sensor for them): ${daemon.simulated.join(', ')}\n`
+          : 'edgegov: all signals from real sensors\n',
+      );
+      view.start(daemon);
+    }
+    // Run until a signal stops us.
+    await new Promise<never>(() => {});
+  },
+};

@@ -1,0 +1,473 @@
+/**
+ * The edgegov daemon: sources → samples → governor → decisions → publishers (SPEC §2, §7),
+ * as a start()/stop() lifecycle (the zigbee2mqtt Controller pattern, research 04 §1.4).
+ *
+ * - Samples are taken on a timer at the policy's period (or `--hz`) AND at once on every
+ *   memory-pressure event, so pressure is handled event-driven rather than at the next tick.
+ * - Signals the host lacks (no thermal zones, no battery) come from the built-in simulated
+ *   device, driven in closed loop by our own decisions; every decision and status lists them.
+ * - The governor state lives here and survives reloads: a reload swaps the policy the next
+ *   step sees (one assignment, so atomically between samples) and keeps state.
+ */
+import os from 'node:os';
+import { Subject, Subscription, merge, timer, BehaviorSubject, switchMap, type SchedulerLike } from 'rxjs';
+import type { Decision, Reason } from '../core/decision.js';
+import type { Sample } from '../core/signals.js';
+import type { Policy } from '../policy/types.js';
+import type { GovernorState } from '../core/governor.js';
+import { UserError, EnvError } from '../util/errors.js';
+import { IpcServer, type ReloadOutcome } from '../ipc/server.js';
+import {
+  PROTOCOL_VERSION, type DaemonStatus, type DecisionEvent, type SafeKnobs, type ReportRequest, type AdviseRequest,
+} from '../ipc/protocol.js';
+import { Metrics, serveMetrics, parseHostPort, type MetricsServer } from '../telemetry/metrics.js';
+import { Journal } from '../telemetry/journal.js';
+import type { Logger } from '../telemetry/logger.js';
+import { advise, type EngineReport } from './advisor.js';
+import { createNotifier, type Notifier } from './sd-notify.js';
+import {
+  defaultDeps, type DaemonDeps, type Governor, type LiveSimulatedDeviceLike, type SensorSnapshot, type SensorSourceLike,
+} from './deps.js';
+
+export const VERSION = '0.1.0';
+
+export interface DaemonConfig {
+  policyPath: string;
+  sysfsRoot: string;
+  socketPath: string;
+  /** Inherited listening fd (Android init); the socket path is then informational. */
+  listenFd?: number;
+  /** `host:port` for /metrics, or undefined to serve none. */
+  metrics?: string;
+  journal?: string;
+  /** Journal every sample's decision, not only changes (for audits and the crash test). */
+  journalEverySample?: boolean;
+  journalMaxBytes?: number;
+  /** Overrides the policy's sample period. */
+  hz?: number;
+  deviceId?: string;
+  /** `auto`: simulate the signals the host lacks; `none`: never simulate. */
+  simulate?: 'auto' | 'none';
+  simDevice?: string;
+  simSeed?: number;
+  maxClients?: number;
+  /** A `report`ed tok/s is fed into samples for this long (ms). */
+  reportFreshMs?: number;
+}
+
+export interface DaemonOptions {
+  config: DaemonConfig;
+  logger: Logger;
+  deps?: Partial<DaemonDeps>;
+  /** Monotonic clock, ms. */
+  monoMs?: () => number;
+  scheduler?: SchedulerLike;
+  notifier?: Notifier;
+  /** Called after every sample (the TTY live view). */
+  onSample?: (d: Daemon) => void;
+}
+
+/** Signals never taken from the simulator: time, and the engine's own feedback. */
+const NEVER_SIMULATED = new Set(['t_ms', 'tok_s']);
+
+export function safeKnobsOf(policy: Policy): SafeKnobs {
+  const t = policy.tiers.find((x) => x.name === policy.control.safeTier) ?? policy.tiers[policy.tiers.length - 1];
+  return {
+    tier: t.name, tierIndex: t.index, quant: t.quant, contextLength: t.contextLength,
+    batchSize: t.batchSize, threads: t.threads, pacingMs: t.pacingMs, offload: 'local',
+  };
+}
+
+export class Daemon {
+  readonly config: DaemonConfig;
+  readonly log: Logger;
+  readonly deviceId: string;
+  private readonly deps: DaemonDeps;
+  private readonly monoMs: () => number;
+  private readonly scheduler?: SchedulerLike;
+  private readonly notifier: Notifier;
+
+  policy!: Policy;
+  private governor!: Governor;
+  private state!: GovernorState;
+  private sensors?: SensorSourceLike;
+  private sim?: LiveSimulatedDeviceLike;
+  private simulatedSignals: string[] = [];
+  private ipc?: IpcServer;
+  metrics?: Metrics;
+  private metricsServer?: MetricsServer;
+  private journal?: Journal;
+  private readonly root = new Subscription();
+  private readonly pressure$ = new Subject<void>();
+  private readonly period$ = new BehaviorSubject<number>(1000);
+  private refreshTimer?: NodeJS.Timeout;
+  private startMono = 0;
+  private startedAt = new Date();
+  private policyLoadedAt = new Date();
+  private lastReloadOk = true;
+  private lastReloadAt?: Date;
+  private lastReloadErrors: string[] = [];
+  private reloadChain: Promise<unknown> = Promise.resolve();
+
+  lastSample?: Sample;
+  lastSnapshot?: SensorSnapshot;
+  decision?: Decision;
+  private decisionEvent?: DecisionEvent;
+  seq = 0;
+  samples = 0;
+  decisionChanges = 0;
+  psiEvents = 0;
+  private lastReport?: EngineReport;
+  private stopping?: Promise<void>;
+  private started = false;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.config = { simulate: 'auto', reportFreshMs: 10_000, ...opts.config };
+    this.log = opts.logger;
+    this.deviceId = this.config.deviceId ?? os.hostname();
+    this.deps = { ...defaultDeps, ...(opts.deps ?? {}) };
+    this.monoMs = opts.monoMs ?? (() => performance.now());
+    this.scheduler = opts.scheduler;
+    this.notifier = opts.notifier ?? createNotifier(this.log);
+  }
+
+  get periodMs(): number {
+    return this.config.hz ? 1000 / this.config.hz : this.policy.control.samplePeriodMs;
+  }
+
+  get simulated(): readonly string[] {
+    return this.simulatedSignals;
+  }
+
+  get sensorsName(): string {
+    const d = this.sensors?.discovery as { binding?: string; backend?: string } | undefined;
+    return d?.binding ?? d?.backend ?? 'sensors';
+  }
+
+  get metricsAddress(): string | undefined {
+    return this.metricsServer?.address;
+  }
+
+  get clientCount(): number {
+    return this.ipc?.clientCount ?? 0;
+  }
+
+  /** Loads the policy, opens sources and publishers, takes the first sample, then runs. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const cfg = this.config;
+    this.policy = await this.deps.loadPolicy(cfg.policyPath);
+    this.governor = await this.deps.governor();
+    this.state = this.governor.initialState(this.policy);
+    this.log.info({ policy: this.policy.name, file: this.policy.file }, 'policy loaded');
+
+    try {
+      this.sensors = await this.deps.openSensors({ sysfsRoot: cfg.sysfsRoot, log: this.log.child({ component: 'sensors' }) });
+    } catch (err) {
+      if (err instanceof UserError || err instanceof EnvError) throw err;
+      throw new EnvError(`cannot open sensors under ${cfg.sysfsRoot}: ${(err as Error).message}`);
+    }
+    this.startMono = this.monoMs();
+    const first = this.sensors.read();
+    await this.chooseSimulated(first);
+
+    this.metrics = new Metrics(this.deviceId, {
+      signals: () => (this.lastSample ?? {}) as Record<string, number | undefined>,
+      simulated: () => this.simulatedSignals,
+      decision: () => this.decision,
+      clients: () => this.clientCount,
+    });
+    this.metrics.policyLoaded(this.policy.name, true);
+
+    this.ipc = new IpcServer({
+      socketPath: cfg.socketPath,
+      listenFd: cfg.listenFd,
+      maxClients: cfg.maxClients,
+      log: this.log.child({ component: 'ipc' }),
+      onError: (code) => this.metrics?.ipcErrors.inc({ code }),
+      handlers: {
+        hello: () => ({
+          version: PROTOCOL_VERSION, server: `edgegov/${VERSION}`, deviceId: this.deviceId,
+          policy: this.policy.name, ttlMs: this.policy.control.leaseTtlMs, safe: safeKnobsOf(this.policy),
+        }),
+        lease: () => ({ ttlMs: this.policy.control.leaseTtlMs, safe: safeKnobsOf(this.policy) }),
+        currentDecision: () => this.decisionEvent,
+        status: () => this.status(),
+        advise: (req: AdviseRequest) => advise(req, this.decision, this.policy, this.lastReport, this.monoMs(), this.config.reportFreshMs!),
+        report: (req: ReportRequest) => this.onReport(req),
+        reload: () => this.reload(),
+      },
+    });
+    try {
+      // Refuses when another daemon answers on the socket — before we touch its journal.
+      await this.ipc.listen();
+    } catch (err) {
+      await this.sensors.close();
+      throw err;
+    }
+    if (cfg.journal) {
+      this.journal = new Journal({ file: cfg.journal, maxBytes: cfg.journalMaxBytes });
+    }
+    // No connection is served before this continuation finishes, so every subscriber
+    // gets a first decision at once.
+    this.sampleOnce(first);
+
+    if (cfg.metrics) {
+      const hp = parseHostPort(cfg.metrics);
+      if (!hp) throw new UserError(`--metrics: expected host:port, got '${cfg.metrics}'`);
+      try {
+        this.metricsServer = await serveMetrics(this.metrics, hp.host, hp.port, () => this.decision !== undefined);
+      } catch (err) {
+        await this.ipc.close();
+        throw new EnvError(`cannot serve metrics on ${cfg.metrics}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+
+    this.period$.next(this.periodMs);
+    const ticks$ = this.period$.pipe(switchMap((p) => timer(p, p, this.scheduler)));
+    this.root.add(merge(ticks$, this.pressure$).subscribe({
+      next: () => this.safeSample(),
+      error: (err) => this.log.error({ err: String(err) }, 'sample loop failed'),
+    }));
+    const unPressure = this.sensors.onPressure(() => {
+      this.psiEvents++;
+      this.metrics?.psiEvents.inc();
+      this.pressure$.next();
+    });
+    this.root.add(unPressure);
+    this.armRefresh();
+
+    this.log.info({
+      socket: cfg.socketPath, metrics: this.metricsAddress, journal: cfg.journal, hz: 1000 / this.periodMs,
+      sensors: this.sensorsName, simulated: this.simulatedSignals, simulatedDevice: this.sim?.name,
+      device: this.deviceId,
+    }, this.simulatedSignals.length
+      ? `edgegov running; simulated signals (host lacks them): ${this.simulatedSignals.join(', ')}`
+      : 'edgegov running; all signals from real sensors');
+    await this.notifier.send('READY=1', `STATUS=governing with policy ${this.policy.name}`);
+    this.notifier.startWatchdog();
+  }
+
+  /**
+   * The simulated device covers the canonical signals the host has no sensor for: absent
+   * from the first read and not reported as faulty (a faulty real sensor must stay a fault
+   * the governor sees, never be papered over). Zones are simulated only when the host has none.
+   */
+  private async chooseSimulated(first: SensorSnapshot): Promise<void> {
+    if (this.config.simulate === 'none') return;
+    const faulty = new Set(first.faults.map((f) => f.signal));
+    const hostHasZones = Object.keys(first.signals).some((k) => k.startsWith('zone.') && first.signals[k] !== undefined);
+    let sim: LiveSimulatedDeviceLike;
+    try {
+      sim = await this.deps.createSimDevice({ device: this.config.simDevice, seed: this.config.simSeed });
+    } catch (err) {
+      this.log.warn({ err: String((err as Error)?.message ?? err) }, 'simulated device unavailable; missing signals stay missing');
+      return;
+    }
+    const want = sim.signals.filter((s) => {
+      if (NEVER_SIMULATED.has(s) || faulty.has(s)) return false;
+      if (s.startsWith('zone.')) return !hostHasZones;
+      const v = first.signals[s];
+      return v === undefined || !Number.isFinite(v);
+    });
+    if (want.length) {
+      this.sim = sim;
+      this.simulatedSignals = want;
+    }
+  }
+
+  private onReport(req: ReportRequest): { mismatch: string[] } {
+    this.metrics?.engineReports.inc();
+    this.lastReport = { atMs: this.monoMs(), tier: req.applied?.tier ?? this.decision?.tier, tokS: req.tokS, firstTokenMs: req.firstTokenMs };
+    const mismatch: string[] = [];
+    const d = this.decision;
+    if (d && req.applied) {
+      for (const [k, v] of Object.entries(req.applied)) {
+        const want = (d as unknown as Record<string, unknown>)[k];
+        if (v !== undefined && want !== undefined && v !== want) mismatch.push(`${k}: applied ${String(v)}, decided ${String(want)}`);
+      }
+      if (mismatch.length) this.log.warn({ mismatch }, 'engine reports knobs other than the decision');
+    }
+    return { mismatch };
+  }
+
+  private safeSample(): void {
+    try {
+      this.sampleOnce();
+    } catch (err) {
+      // One bad sample must not end the daemon; the lease covers clients if this persists.
+      this.log.error({ err: String((err as Error)?.stack ?? err) }, 'sample failed');
+    }
+  }
+
+  /** One sample → one governor step → publish. Synchronous: reads are batched and non-blocking. */
+  sampleOnce(pre?: SensorSnapshot): void {
+    const t0 = performance.now();
+    const snap = pre ?? this.sensors!.read();
+    const t_ms = Math.max(0, this.monoMs() - this.startMono);
+    const s: Record<string, number | undefined> = { ...snap.signals, t_ms };
+    if (this.sim) {
+      const simSample = this.sim.sampleAt(t_ms, this.decision);
+      for (const k of this.simulatedSignals) s[k] = simSample[k];
+    }
+    const r = this.lastReport;
+    if (r?.tokS !== undefined && this.monoMs() - r.atMs <= this.config.reportFreshMs!) s.tok_s = r.tokS;
+    const sample = s as Sample;
+    const res = this.governor.step(this.state, sample, this.policy);
+    this.state = res.state;
+    const decision: Decision = { ...res.decision, ttlMs: this.policy.control.leaseTtlMs, simulated: this.simulatedSignals };
+    this.lastSample = sample;
+    this.lastSnapshot = snap;
+    this.samples++;
+    const changed = res.changed || this.decision === undefined;
+    this.decision = decision;
+    const m = this.metrics;
+    if (m) {
+      m.decisions.inc();
+      m.observeFaults(snap.faults);
+    }
+    if (changed) {
+      this.seq++;
+      this.decisionChanges++;
+      m?.decisionChanges.inc();
+      this.decisionEvent = { event: 'decision', seq: this.seq, changed: true, ttlMs: decision.ttlMs, decision };
+      this.ipc?.publish(this.decisionEvent);
+      this.log.info({ seq: this.seq, severity: decision.severity, tier: decision.tier, offload: decision.offload, reason: decision.reasons[0]?.message }, 'decision changed');
+    } else if (this.decisionEvent) {
+      this.decisionEvent = { ...this.decisionEvent, changed: false, decision };
+    }
+    if (this.journal && (changed || this.config.journalEverySample)) {
+      this.journal.append({ ts: new Date().toISOString(), seq: this.seq, n: this.samples, changed, decision, signals: snap.signals });
+    }
+    m?.latency.observe((performance.now() - t0) / 1000);
+    this.opts.onSample?.(this);
+  }
+
+  /** Re-sends the current decision well within its ttl, so a live daemon's lease never lapses. */
+  private armRefresh(): void {
+    clearInterval(this.refreshTimer);
+    const every = Math.max(50, this.policy.control.leaseTtlMs / 3);
+    this.refreshTimer = setInterval(() => {
+      const ev = this.decisionEvent;
+      if (ev) this.ipc?.publish({ ...ev, changed: false });
+    }, every);
+  }
+
+  /** Re-reads the policy; applies it between two samples or keeps the last good one. */
+  reload(): Promise<ReloadOutcome> {
+    const run = async (): Promise<ReloadOutcome> => {
+      const file = this.config.policyPath;
+      await this.notifier.send('RELOADING=1');
+      this.lastReloadAt = new Date();
+      try {
+        const next = await this.deps.loadPolicy(file);
+        const oldPeriod = this.periodMs;
+        this.policy = next;
+        this.policyLoadedAt = new Date();
+        this.lastReloadOk = true;
+        this.lastReloadErrors = [];
+        this.metrics?.policyLoaded(next.name, true);
+        if (this.periodMs !== oldPeriod) this.period$.next(this.periodMs);
+        this.armRefresh();
+        this.log.info({ policy: next.name, file }, 'policy reloaded');
+        return { ok: true, policy: next.name, file };
+      } catch (err) {
+        this.lastReloadOk = false;
+        this.metrics?.policyLoaded(this.policy.name, false);
+        if (err instanceof UserError) {
+          this.lastReloadErrors = [err.message, ...err.details];
+          this.log.error({ file, errors: err.details }, `policy reload rejected, keeping '${this.policy.name}': ${err.message}`);
+          for (const d of err.details) this.log.error(d);
+          return { ok: false, code: 'policy_invalid', message: `${err.message}; keeping policy '${this.policy.name}'`, details: [...err.details] };
+        }
+        const message = (err as Error)?.message ?? String(err);
+        this.lastReloadErrors = [message];
+        this.log.error({ file, err: message }, `policy reload failed, keeping '${this.policy.name}'`);
+        return { ok: false, code: 'policy_unreadable', message: `${message}; keeping policy '${this.policy.name}'`, details: [] };
+      } finally {
+        await this.notifier.send('READY=1');
+      }
+    };
+    const p = this.reloadChain.then(run, run);
+    this.reloadChain = p;
+    return p;
+  }
+
+  status(): DaemonStatus {
+    const signals: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.lastSample ?? {})) if (k !== 't_ms' && v !== undefined && Number.isFinite(v)) signals[k] = v;
+    const j = this.journal;
+    const r = this.lastReport;
+    return {
+      version: VERSION,
+      protocol: PROTOCOL_VERSION,
+      pid: process.pid,
+      deviceId: this.deviceId,
+      uptimeS: Math.round((Date.now() - this.startedAt.getTime()) / 100) / 10,
+      hz: Math.round((1000 / this.periodMs) * 100) / 100,
+      samples: this.samples,
+      decisionChanges: this.decisionChanges,
+      policy: {
+        name: this.policy.name,
+        file: this.policy.file,
+        loadedAt: this.policyLoadedAt.toISOString(),
+        lastReloadOk: this.lastReloadOk,
+        lastReloadAt: this.lastReloadAt?.toISOString(),
+        lastReloadErrors: this.lastReloadErrors,
+      },
+      sources: { sensors: this.sensorsName, psiEvents: this.psiEvents, simulatedDevice: this.sim?.name },
+      simulated: this.simulatedSignals,
+      signals,
+      faults: this.lastSnapshot?.faults ?? [],
+      decision: this.decision,
+      seq: this.seq,
+      clients: this.ipc?.clientCount ?? 0,
+      subscribers: this.ipc?.subscriberCount ?? 0,
+      socket: this.config.socketPath,
+      metrics: this.metricsAddress,
+      journal: j && {
+        file: j.file, lines: j.lines, syncedLines: j.syncedLines, lastSyncAt: j.lastSyncAt?.toISOString(),
+        fsyncEveryLines: j.fsyncEveryLines, fsyncEveryMs: j.fsyncEveryMs,
+      },
+      lastReport: r && { atMsAgo: Math.round(this.monoMs() - r.atMs), tokS: r.tokS, firstTokenMs: r.firstTokenMs },
+    };
+  }
+
+  /**
+   * Idempotent graceful stop: STOPPING=1, publish the safe tier (the engine must not keep a
+   * rich tier with nobody watching), close clients, stop sampling, sync the journal.
+   */
+  stop(reason = 'stop'): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      void this.notifier.send('STOPPING=1');
+      this.notifier.stop();
+      clearInterval(this.refreshTimer);
+      this.root.unsubscribe();
+      if (this.policy && this.ipc) {
+        const safe = safeKnobsOf(this.policy);
+        const reasons: Reason[] = [{ rule: 'safe-tier', message: `daemon stopping (${reason}): safe tier '${safe.tier}'` }];
+        const d: Decision = {
+          ...safe, t_ms: this.decision?.t_ms ?? 0, severity: this.decision?.severity ?? 'none',
+          ttlMs: this.policy.control.leaseTtlMs, safe: true, reasons, simulated: this.simulatedSignals,
+        };
+        this.seq++;
+        this.decision = d;
+        this.decisionEvent = { event: 'decision', seq: this.seq, changed: true, ttlMs: d.ttlMs, decision: d };
+        this.ipc.publish(this.decisionEvent);
+        this.journal?.append({ ts: new Date().toISOString(), seq: this.seq, n: this.samples, changed: true, decision: d, signals: {} });
+        await this.ipc.close({ event: 'shutdown', reason, safe });
+      }
+      await this.metricsServer?.close();
+      try {
+        await this.sensors?.close();
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'closing sensors failed');
+      }
+      this.journal?.close();
+      this.log.info({ reason }, 'edgegov stopped');
+    })();
+    return this.stopping;
+  }
+}
