@@ -4,9 +4,10 @@ import { SEVERITIES } from '../core/severity.js';
 
 function dur(s: number): string {
   if (s < 120) return `${trim(s)} s`;
+  s = Math.round(s);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  const sec = Math.round(s % 60);
+  const sec = s % 60;
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${String(sec).padStart(2, '0')}s` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 

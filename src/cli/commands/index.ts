@@ -10,6 +10,7 @@ import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { reloadCommand } from './reload.js';
 import { replayCommand } from './replay.js';
+import { traceCommand } from './trace.js';
 import { modelCommand } from './model.js';
 import { serveCommand } from './serve.js';
 import { policyCommand } from './policy.js';
@@ -21,7 +22,7 @@ export const commands: CommandModule[] = [
   replayCommand as unknown as CommandModule,
   notBuilt('simulate', 'Closed-loop simulation of a device, scenario and controller'),
   notBuilt('compare', 'Run controllers × scenarios and print a score table'),
-  notBuilt('trace <action>', 'Trace tools (convert)'),
+  traceCommand,
   policyCommand,
   notBuilt('record', 'Record live sensors into a trace'),
   notBuilt('inventory', 'Show the device and the sensors found'),
