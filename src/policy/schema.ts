@@ -78,7 +78,7 @@ export const fromSchema = z
       .meta({ description: 'Σ weight·zone + offset (Pixel "linear" virtual skin); keys are zone types or patterns matching one zone each' }),
     offset: quantity('temperature', 'added to a weighted sum').optional(),
   })
-  .meta({ description: 'build the sensor from raw thermal zones (`zone.<type>`): exactly one of max, min, avg, weighted' });
+  .meta({ id: 'policyFrom', description: 'build the sensor from raw thermal zones (`zone.<type>`): exactly one of max, min, avg, weighted' });
 
 const rangeSchema = z
   .tuple([signalQuantity('lowest plausible reading'), signalQuantity('highest plausible reading')])
@@ -94,8 +94,12 @@ const sensorFields = {
   hold: quantity('duration', 'how long this sensor\'s last good value is held before it is declared failed (default control.hold)').optional(),
 };
 
-const sensorSchema = z.strictObject({ ...sensorFields, from: fromSchema.optional() });
-const virtualSensorSchema = z.strictObject({ ...sensorFields, from: fromSchema });
+const sensorSchema = z
+  .strictObject({ ...sensorFields, from: fromSchema.optional() })
+  .meta({ id: 'policySensor', description: 'a canonical sensor: plausible range, spike limit, criticality, optional zone source' });
+const virtualSensorSchema = z
+  .strictObject({ ...sensorFields, from: fromSchema })
+  .meta({ id: 'policyVirtualSensor', description: 'a custom °C sensor built from raw zones' });
 
 const sensorsSchema = z
   .strictObject(
@@ -117,9 +121,9 @@ const levelSchema = z
     ],
     { error: 'expected a threshold such as 65C, or { set: 75C, clear: 71C }' },
   )
-  .meta({ description: 'threshold for this severity: a value (cleared by `hysteresis`) or { set, clear }' });
+  .meta({ id: 'policyLevel', description: 'threshold for this severity: a value (cleared by `hysteresis`) or { set, clear }' });
 
-const limitSchema = z.strictObject({
+const limitSchema = z.object({
   direction: z
     .enum(['rising', 'falling'])
     .optional()
@@ -129,7 +133,7 @@ const limitSchema = z.strictObject({
     (typeof THRESHOLD_SEVERITIES)[number],
     z.ZodOptional<typeof levelSchema>
   >),
-});
+}).strict().meta({ id: 'policyLimit', description: 'thresholds of one signal, one per severity of Android\'s ladder, with hysteresis' });
 
 const quantSchema = z.strictObject({
   weights: quantity('bytes', 'bytes of weights in memory for this quant (the GGUF file size)'),
