@@ -4,31 +4,24 @@
  */
 import type { CommandModule } from 'yargs';
 import { notBuilt } from '../not-built.js';
-import { validateCommand } from './validate.js';
-import { schemaCommand } from './schema.js';
-import { runCommand } from './run.js';
-import { statusCommand } from './status.js';
-import { reloadCommand } from './reload.js';
 import { replayCommand } from './replay.js';
-import { traceCommand } from './trace.js';
 import { modelCommand } from './model.js';
-import { serveCommand } from './serve.js';
 import { policyCommand } from './policy.js';
 
 export const commands: CommandModule[] = [
-  runCommand as unknown as CommandModule,
-  validateCommand as unknown as CommandModule,
-  schemaCommand,
+  notBuilt('run', 'Run the governor daemon'),
+  notBuilt('validate <policy..>', 'Check policy files; one file:line:col: message per problem'),
+  notBuilt('schema', 'Print the policy JSON Schema (draft-07)'),
   replayCommand as unknown as CommandModule,
   notBuilt('simulate', 'Closed-loop simulation of a device, scenario and controller'),
   notBuilt('compare', 'Run controllers × scenarios and print a score table'),
-  traceCommand,
+  notBuilt('trace <action>', 'Trace tools (convert)'),
   policyCommand,
   notBuilt('record', 'Record live sensors into a trace'),
   notBuilt('inventory', 'Show the device and the sensors found'),
-  statusCommand as unknown as CommandModule,
-  reloadCommand as unknown as CommandModule,
+  notBuilt('status', 'Ask a running daemon for its state'),
+  notBuilt('reload', 'Ask a running daemon to re-read its policy'),
   modelCommand,
-  serveCommand as unknown as CommandModule,
+  notBuilt('serve', 'OpenAI-compatible governed gateway on loopback'),
   notBuilt('calibrate', 'Measure each tier on this machine\'s engine'),
 ];
