@@ -11,10 +11,10 @@
  */
 import os from 'node:os';
 import { Subject, Subscription, merge, timer, BehaviorSubject, switchMap, type SchedulerLike } from 'rxjs';
+import type { StepResult } from '../core/governor.js';
 import type { Decision, Reason } from '../core/decision.js';
 import type { Sample } from '../core/signals.js';
 import type { Policy } from '../policy/types.js';
-import type { GovernorState } from '../core/governor.js';
 import { UserError, EnvError } from '../util/errors.js';
 import { IpcServer, type ReloadOutcome } from '../ipc/server.js';
 import {
@@ -26,7 +26,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { advise, type EngineReport } from './advisor.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import {
-  defaultDeps, type DaemonDeps, type Governor, type LiveSimulatedDeviceLike, type SensorSnapshot, type SensorSourceLike,
+  defaultDeps, type DaemonDeps, type LiveSimulatedDeviceLike, type SensorSnapshot, type SensorSourceLike,
 } from './deps.js';
 
 export const VERSION = '0.1.0';
@@ -88,9 +88,13 @@ export class Daemon {
   private readonly notifier: Notifier;
 
   policy!: Policy;
-  private governor!: Governor;
-  private state!: GovernorState;
+  private policy$?: BehaviorSubject<Policy>;
+  /** Samples into B's pipeline; results come back synchronously in `onStep`. */
+  private readonly samples$ = new Subject<Sample>();
+  private sampleT0 = 0;
+  private sampleSnap?: SensorSnapshot;
   private sensors?: SensorSourceLike;
+  private absent = new Set<string>();
   private sim?: LiveSimulatedDeviceLike;
   private simulatedSignals: string[] = [];
   private ipc?: IpcServer;
@@ -140,8 +144,7 @@ export class Daemon {
   }
 
   get sensorsName(): string {
-    const d = this.sensors?.discovery as { binding?: string; backend?: string } | undefined;
-    return d?.binding ?? d?.backend ?? 'sensors';
+    return this.sensors?.binding ?? 'sensors';
   }
 
   get metricsAddress(): string | undefined {
@@ -158,19 +161,25 @@ export class Daemon {
     this.started = true;
     const cfg = this.config;
     this.policy = await this.deps.loadPolicy(cfg.policyPath);
-    this.governor = await this.deps.governor();
-    this.state = this.governor.initialState(this.policy);
+    this.policy$ = new BehaviorSubject<Policy>(this.policy);
     this.log.info({ policy: this.policy.name, file: this.policy.file }, 'policy loaded');
 
     try {
-      this.sensors = await this.deps.openSensors({ sysfsRoot: cfg.sysfsRoot, log: this.log.child({ component: 'sensors' }) });
+      const sensorLog = this.log.child({ component: 'sensors' });
+      const opened = await this.deps.openSensors({ sysfsRoot: cfg.sysfsRoot, log: { warn: (m: string) => sensorLog.warn(m) } });
+      this.sensors = opened.source;
+      this.absent = opened.absent;
     } catch (err) {
       if (err instanceof UserError || err instanceof EnvError) throw err;
       throw new EnvError(`cannot open sensors under ${cfg.sysfsRoot}: ${(err as Error).message}`);
     }
     this.startMono = this.monoMs();
     const first = this.sensors.read();
-    await this.chooseSimulated(first);
+    this.chooseSimulated(first);
+    this.root.add(this.samples$.pipe(this.deps.govern(this.policy$)).subscribe({
+      next: (r) => this.onStep(r),
+      error: (err) => this.log.error({ err: String((err as Error)?.stack ?? err) }, 'governor pipeline failed'),
+    }));
 
     this.metrics = new Metrics(this.deviceId, {
       signals: () => (this.lastSample ?? {}) as Record<string, number | undefined>,
@@ -240,7 +249,7 @@ export class Daemon {
 
     this.log.info({
       socket: cfg.socketPath, metrics: this.metricsAddress, journal: cfg.journal, hz: 1000 / this.periodMs,
-      sensors: this.sensorsName, simulated: this.simulatedSignals, simulatedDevice: this.sim?.name,
+      sensors: this.sensorsName, simulated: this.simulatedSignals, simulatedDevice: this.sim?.device,
       device: this.deviceId,
     }, this.simulatedSignals.length
       ? `edgegov running; simulated signals (host lacks them): ${this.simulatedSignals.join(', ')}`
@@ -250,24 +259,23 @@ export class Daemon {
   }
 
   /**
-   * The simulated device covers the canonical signals the host has no sensor for: absent
-   * from the first read and not reported as faulty (a faulty real sensor must stay a fault
-   * the governor sees, never be papered over). Zones are simulated only when the host has none.
+   * The simulated device covers the canonical signals the host has no sensor for (per
+   * discovery: see host-coverage.ts). A real sensor that fails stays a fault the governor
+   * sees. Zones are simulated only when the host has none at all.
    */
-  private async chooseSimulated(first: SensorSnapshot): Promise<void> {
+  private chooseSimulated(first: SensorSnapshot): void {
     if (this.config.simulate === 'none') return;
-    const faulty = new Set(first.faults.map((f) => f.signal));
-    const hostHasZones = Object.keys(first.signals).some((k) => k.startsWith('zone.') && first.signals[k] !== undefined);
     let sim: LiveSimulatedDeviceLike;
     try {
-      sim = await this.deps.createSimDevice({ device: this.config.simDevice, seed: this.config.simSeed });
+      sim = this.deps.createSimDevice({ device: this.config.simDevice, seed: this.config.simSeed, policy: this.policy });
     } catch (err) {
       this.log.warn({ err: String((err as Error)?.message ?? err) }, 'simulated device unavailable; missing signals stay missing');
       return;
     }
     const want = sim.signals.filter((s) => {
-      if (NEVER_SIMULATED.has(s) || faulty.has(s)) return false;
-      if (s.startsWith('zone.')) return !hostHasZones;
+      if (NEVER_SIMULATED.has(s)) return false;
+      if (s.startsWith('zone.')) return this.absent.has('zone.*');
+      if (!this.absent.has(s)) return false;
       const v = first.signals[s];
       return v === undefined || !Number.isFinite(v);
     });
@@ -303,7 +311,7 @@ export class Daemon {
 
   /** One sample → one governor step → publish. Synchronous: reads are batched and non-blocking. */
   sampleOnce(pre?: SensorSnapshot): void {
-    const t0 = performance.now();
+    this.sampleT0 = performance.now();
     const snap = pre ?? this.sensors!.read();
     const t_ms = Math.max(0, this.monoMs() - this.startMono);
     const s: Record<string, number | undefined> = { ...snap.signals, t_ms };
@@ -313,11 +321,20 @@ export class Daemon {
     }
     const r = this.lastReport;
     if (r?.tokS !== undefined && this.monoMs() - r.atMs <= this.config.reportFreshMs!) s.tok_s = r.tokS;
-    const sample = s as Sample;
-    const res = this.governor.step(this.state, sample, this.policy);
-    this.state = res.state;
+    this.sampleSnap = snap;
+    this.lastSample = s as Sample;
+    // B's pipeline maps synchronously: onStep runs before next() returns.
+    this.samples$.next(this.lastSample);
+  }
+
+  private onStep(res: StepResult): void {
+    let snap = this.sampleSnap!;
+    // "No sensor" faults for signals the simulator covers are not faults of this daemon.
+    if (this.simulatedSignals.length && snap.faults.length) {
+      const sim = new Set(this.simulatedSignals);
+      snap = { ...snap, faults: snap.faults.filter((f) => !sim.has(f.signal)) };
+    }
     const decision: Decision = { ...res.decision, ttlMs: this.policy.control.leaseTtlMs, simulated: this.simulatedSignals };
-    this.lastSample = sample;
     this.lastSnapshot = snap;
     this.samples++;
     const changed = res.changed || this.decision === undefined;
@@ -340,7 +357,7 @@ export class Daemon {
     if (this.journal && (changed || this.config.journalEverySample)) {
       this.journal.append({ ts: new Date().toISOString(), seq: this.seq, n: this.samples, changed, decision, signals: snap.signals });
     }
-    m?.latency.observe((performance.now() - t0) / 1000);
+    m?.latency.observe((performance.now() - this.sampleT0) / 1000);
     this.opts.onSample?.(this);
   }
 
@@ -363,7 +380,9 @@ export class Daemon {
       try {
         const next = await this.deps.loadPolicy(file);
         const oldPeriod = this.periodMs;
+        // One assignment + one next(): the pipeline sees the new policy from the next sample on.
         this.policy = next;
+        this.policy$?.next(next);
         this.policyLoadedAt = new Date();
         this.lastReloadOk = true;
         this.lastReloadErrors = [];
@@ -416,7 +435,7 @@ export class Daemon {
         lastReloadAt: this.lastReloadAt?.toISOString(),
         lastReloadErrors: this.lastReloadErrors,
       },
-      sources: { sensors: this.sensorsName, psiEvents: this.psiEvents, simulatedDevice: this.sim?.name },
+      sources: { sensors: this.sensorsName, psiEvents: this.psiEvents, simulatedDevice: this.sim?.device },
       simulated: this.simulatedSignals,
       signals,
       faults: this.lastSnapshot?.faults ?? [],

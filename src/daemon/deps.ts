@@ -1,12 +1,18 @@
 /**
- * The daemon's dependencies on the other parts of edgegov, behind small structural types so
- * the lifecycle class takes them as defaulted parameters (tests inject fakes; the real ones
- * load lazily so a missing optional part degrades with a clear message, never a crash).
+ * The daemon's dependencies on the other parts of edgegov, as defaulted parameters of the
+ * lifecycle class: tests inject fakes (an in-memory sensor source, a fixed policy), the
+ * command line uses these real ones.
  */
+import type { Observable, OperatorFunction } from 'rxjs';
 import type { Decision } from '../core/decision.js';
 import type { Sample } from '../core/signals.js';
 import type { Policy } from '../policy/types.js';
-import type { GovernorState, StepResult } from '../core/governor.js';
+import type { StepResult } from '../core/governor.js';
+import { loadPolicyFile } from '../policy/load.js';
+import { openSensors, type Discovery } from '../sensors/index.js';
+import { createLiveSimulatedDevice } from '../sim/live.js';
+import { governDecisions } from '../pipeline/govern.js';
+import { absentSignals } from './host-coverage.js';
 
 /** D's sensor snapshot (COMMON contract). */
 export interface SensorSnapshot {
@@ -15,61 +21,44 @@ export interface SensorSnapshot {
   faults: { signal: string; reason: string }[];
 }
 
-/** D's sensor source (COMMON contract). */
+/** The part of D's SensorSource the daemon uses. */
 export interface SensorSourceLike {
-  readonly discovery: unknown;
+  /** `native`, `fallback` or `mock`. */
+  readonly binding?: string;
   read(): SensorSnapshot;
   /** Called on a memory-pressure (PSI trigger) event; returns an unsubscribe function. */
   onPressure(cb: () => void): () => void;
   close(): void | Promise<void>;
 }
 
-export interface OpenSensorsOptions {
-  sysfsRoot?: string;
-  log?: unknown;
+/** An open source plus the canonical signals the host has no sensor for. */
+export interface OpenedSensors {
+  source: SensorSourceLike;
+  /** Canonical names, plus `zone.*` when the host has no thermal zone at all. */
+  absent: Set<string>;
 }
 
 /** E's live simulated device (COMMON contract). */
 export interface LiveSimulatedDeviceLike {
   readonly signals: string[];
+  readonly device?: string;
   sampleAt(t_ms: number, decision?: Decision): Sample;
-  /** Optional: a display name. */
-  readonly name?: string;
-}
-
-/** The core, as a pair of functions: the daemon drives it sample by sample (see daemon.ts). */
-export interface Governor {
-  initialState(policy: Policy): GovernorState;
-  step(state: GovernorState, sample: Sample, policy: Policy): StepResult;
 }
 
 export interface DaemonDeps {
   loadPolicy(path: string): Promise<Policy>;
-  openSensors(opts: OpenSensorsOptions): Promise<SensorSourceLike>;
-  createSimDevice(opts: { device?: string; seed?: number }): Promise<LiveSimulatedDeviceLike>;
-  governor(): Promise<Governor>;
-}
-
-/** Lazily imports a sibling part of edgegov by path (kept out of the static graph on purpose). */
-async function part<T>(rel: string): Promise<T> {
-  return (await import(new URL(rel, import.meta.url).href)) as T;
+  openSensors(opts: { sysfsRoot: string; log: { warn(msg: string): void } }): Promise<OpenedSensors>;
+  createSimDevice(opts: { device?: string; seed?: number; policy: Policy }): LiveSimulatedDeviceLike;
+  /** B's shared pipeline: samples → step results, the policy stream hot-swappable. */
+  govern(policy$: Observable<Policy>): OperatorFunction<Sample, StepResult>;
 }
 
 export const defaultDeps: DaemonDeps = {
-  async loadPolicy(path) {
-    const m = await part<{ loadPolicyFile(p: string): Promise<Policy> }>('../policy/load.js');
-    return m.loadPolicyFile(path);
-  },
+  loadPolicy: (path) => loadPolicyFile(path),
   async openSensors(opts) {
-    const m = await part<{ openSensors(o: OpenSensorsOptions): Promise<SensorSourceLike> }>('../sensors/index.js');
-    return m.openSensors(opts);
+    const source = await openSensors({ sysfsRoot: opts.sysfsRoot, log: opts.log });
+    return { source, absent: absentSignals(source.discovery as Discovery) };
   },
-  async createSimDevice(opts) {
-    const m = await part<{ createLiveSimulatedDevice(o: { device?: string; seed?: number }): LiveSimulatedDeviceLike }>('../sim/live.js');
-    return m.createLiveSimulatedDevice(opts);
-  },
-  async governor() {
-    const m = await part<Governor>('../core/governor.js');
-    return { initialState: m.initialState, step: m.step };
-  },
+  createSimDevice: (opts) => createLiveSimulatedDevice(opts),
+  govern: (policy$) => governDecisions(policy$),
 };
