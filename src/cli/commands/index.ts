@@ -4,12 +4,15 @@
  */
 import type { CommandModule } from 'yargs';
 import { notBuilt } from '../not-built.js';
+import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
+import { reloadCommand } from './reload.js';
 import { replayCommand } from './replay.js';
 import { modelCommand } from './model.js';
 import { policyCommand } from './policy.js';
 
 export const commands: CommandModule[] = [
-  notBuilt('run', 'Run the governor daemon'),
+  runCommand as unknown as CommandModule,
   notBuilt('validate <policy..>', 'Check policy files; one file:line:col: message per problem'),
   notBuilt('schema', 'Print the policy JSON Schema (draft-07)'),
   replayCommand as unknown as CommandModule,
@@ -19,8 +22,8 @@ export const commands: CommandModule[] = [
   policyCommand,
   notBuilt('record', 'Record live sensors into a trace'),
   notBuilt('inventory', 'Show the device and the sensors found'),
-  notBuilt('status', 'Ask a running daemon for its state'),
-  notBuilt('reload', 'Ask a running daemon to re-read its policy'),
+  statusCommand as unknown as CommandModule,
+  reloadCommand as unknown as CommandModule,
   modelCommand,
   notBuilt('serve', 'OpenAI-compatible governed gateway on loopback'),
   notBuilt('calibrate', 'Measure each tier on this machine\'s engine'),
