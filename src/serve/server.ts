@@ -50,8 +50,7 @@ async function route(gateway: Gateway, modelName: string, req: IncomingMessage, 
   const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
   if (path === '/v1/chat/completions') {
     if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
-    const ct = String(req.headers['content-type'] ?? '');
-    if (ct && !/json/i.test(ct)) throw new RequestError(415, `content-type must be application/json (got ${ct})`, undefined, 'unsupported_media_type');
+    // Lenient about content-type (curl sends form encoding by default): the body must parse as JSON.
     const raw = await readBody(req);
     let body: unknown;
     try {
