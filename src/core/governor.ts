@@ -202,7 +202,11 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   const charging = chargingKnown
     ? est.current[cp.chargingIdx] >= 0.5
     : est.usable[cp.batteryWIdx] === 1 && est.current[cp.batteryWIdx] < 0;
-  if (!charging) {
+  // A device that never reported any battery signal has no battery: no battery caps.
+  const hasBattery = est.lastGoodT[cp.chargingIdx] === est.lastGoodT[cp.chargingIdx] ||
+    est.lastGoodT[cp.batteryWIdx] === est.lastGoodT[cp.batteryWIdx] ||
+    est.lastGoodT[cp.pctIdx] === est.lastGoodT[cp.pctIdx];
+  if (!charging && hasBattery) {
     battIdx = cp.onBatteryIdx;
     if (est.usable[cp.pctIdx]) {
       const pct = est.current[cp.pctIdx];
@@ -362,7 +366,7 @@ function buildReasons(
     const h = healthName(est.health[i]);
     const since = est.faultSinceT[i];
     const cause = healthName(est.faultCause[i]);
-    if (h === 'failed') return `failed (${cause} for ${fmt((t - since) / 1000)} s, longer than the ${cp.policy.control.holdMs} ms hold)`;
+    if (h === 'failed') return `failed (${cause} for ${fmt((t - since) / 1000)} s, longer than the ${est.signals[i].holdMs} ms hold)`;
     if (h === 'stuck') return `stuck (no change over ${cp.policy.control.stuckSamples} samples while others moved)`;
     if (h === 'missing' && est.lastGoodT[i] !== est.lastGoodT[i]) return 'missing (never reported)';
     return h;

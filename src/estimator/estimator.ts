@@ -35,6 +35,10 @@ export interface SignalSpecCompiled {
   declared: boolean;
   /** Temperatures and powers are analog and noisy: an exact repeat over many samples means stuck. */
   stuckEligible: boolean;
+  /** How long a bad reading may hold the last good value (per-sensor override of control.holdMs). */
+  holdMs: number;
+  /** Slope and forecast are kept only for signals a limit reads (the rest would be wasted work). */
+  forecasted: boolean;
 }
 
 export class Estimator {
@@ -44,7 +48,6 @@ export class Estimator {
   readonly smoothingMs: number;
   readonly slopeWindowMs: number;
   readonly horizonS: number;
-  readonly holdMs: number;
   readonly stuckSamples: number;
   readonly ringCap: number;
 
@@ -98,17 +101,21 @@ export class Estimator {
       const unit = unitOfSignal(s.name);
       add({
         name: s.name, min: s.min, max: s.max, maxSlewPerS: s.maxSlewPerS, critical: s.critical, declared: true,
+        holdMs: s.holdMs ?? policy.control.holdMs, forecasted: false,
         stuckEligible: unit === 'C' || unit === 'W' ||
           (unit === undefined && (s.source !== undefined || /_[cw]$/.test(s.name))),
       });
     }
     const undeclared = (name: string): SignalSpecCompiled => ({
       name, min: -Infinity, max: Infinity, maxSlewPerS: Infinity, critical: false, declared: false, stuckEligible: false,
+      holdMs: policy.control.holdMs, forecasted: false,
     });
     for (const l of policy.limits) add(undeclared(l.signal));
     for (const name of RULE_SIGNALS) add(undeclared(name));
     for (const name of extraSignals) add(undeclared(name));
 
+    const limited = new Set(policy.limits.map((l) => l.signal));
+    for (const s of specs) s.forecasted = limited.has(s.name);
     this.signals = specs;
     this.index = index;
     this.virtuals = compileVirtuals(policy.sensors, index);
@@ -116,7 +123,6 @@ export class Estimator {
     this.smoothingMs = c.smoothingMs;
     this.slopeWindowMs = c.slopeWindowMs;
     this.horizonS = c.forecastHorizonMs / 1000;
-    this.holdMs = c.holdMs;
     this.stuckSamples = Math.max(1, c.stuckSamples);
     // Twice the expected samples in the window (traces jitter), bounded so memory stays small.
     const expected = Math.ceil(c.slopeWindowMs / Math.max(1, c.samplePeriodMs)) + 1;
@@ -209,7 +215,7 @@ export class Estimator {
 
   private accept(i: number, t: number, r: number, alpha: number): void {
     const lg = this.lastGoodT[i];
-    if (lg !== lg || t - lg > this.holdMs || !this.usable[i]) {
+    if (lg !== lg || t - lg > this.signals[i].holdMs || !this.usable[i]) {
       // First reading, or back after a failure: old history says nothing about now.
       this.value[i] = r;
       this.ringLen[i] = 0;
@@ -225,7 +231,7 @@ export class Estimator {
     this.usable[i] = 1;
     this.health[i] = H_OK;
     this.faultSinceT[i] = NaN;
-    this.pushSlope(i, t, r);
+    if (this.signals[i].forecasted) this.pushSlope(i, t, r);
   }
 
   private reject(i: number, t: number, cls: number): void {
@@ -234,7 +240,7 @@ export class Estimator {
       this.faultCause[i] = cls;
     }
     const lg = this.lastGoodT[i];
-    const holdable = cls !== H_STUCK && this.usable[i] === 1 && lg === lg && t - lg <= this.holdMs;
+    const holdable = cls !== H_STUCK && this.usable[i] === 1 && lg === lg && t - lg <= this.signals[i].holdMs;
     if (holdable) {
       this.health[i] = cls; // held: value, current, slope and forecast stay as they were
       return;
@@ -266,7 +272,8 @@ export class Estimator {
       this.ringHead[i] = h + 1 === cap ? 0 : h + 1;
       this.ringLen[i]--;
     }
-    const tail = (this.ringHead[i] + this.ringLen[i]) % cap;
+    let tail = this.ringHead[i] + this.ringLen[i];
+    if (tail >= cap) tail -= cap;
     this.ringT[base + tail] = t;
     this.ringV[base + tail] = v;
     this.ringLen[i]++;
