@@ -68,7 +68,7 @@ export class DeviceSimulator {
   backgroundMb: number;
   cloudReachable: boolean;
   clock: ClockScale = { core: 1, mem: 1 };
-  /** The knobs the engine is running with (undefined until the first advance). */
+  /** The knobs the engine is running with (undefined until the first advance or `start`). */
   knobs?: Knobs;
   contextPos = 0;
   psiSome = 0;
@@ -124,6 +124,11 @@ export class DeviceSimulator {
     }
     for (const z of this.device.thermal.zones) out.push(`zone.${z.type}`);
     return out;
+  }
+
+  /** The app starts with the model already loaded under `knobs` (no reload cost). */
+  start(knobs: Knobs): void {
+    this.knobs = { ...knobs };
   }
 
   // ---- scenario events -------------------------------------------------------------------
@@ -263,7 +268,8 @@ export class DeviceSimulator {
         st.requestsDone++;
       }
     }
-    this.lastTokS = st.decodeS > 0 ? decodeTokS / st.decodeS : undefined;
+    // The engine's last report stands until it generates again (a real engine reports per answer).
+    if (st.decodeS > 0) this.lastTokS = decodeTokS / st.decodeS;
     this.integrate(dtS, {
       loaded: this.killedLeftS <= 0,
       busy: busyS / dtS,

@@ -4,27 +4,34 @@
  */
 import type { CommandModule } from 'yargs';
 import { notBuilt } from '../not-built.js';
+import { validateCommand } from './validate.js';
+import { schemaCommand } from './schema.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { reloadCommand } from './reload.js';
 import { replayCommand } from './replay.js';
+import { traceCommand } from './trace.js';
 import { modelCommand } from './model.js';
+import { serveCommand } from './serve.js';
+import { calibrateCommand } from './calibrate.js';
 import { policyCommand } from './policy.js';
+import { simulateCommand } from './simulate.js';
+import { compareCommand } from './compare.js';
 
 export const commands: CommandModule[] = [
   runCommand as unknown as CommandModule,
-  notBuilt('validate <policy..>', 'Check policy files; one file:line:col: message per problem'),
-  notBuilt('schema', 'Print the policy JSON Schema (draft-07)'),
+  validateCommand as unknown as CommandModule,
+  schemaCommand,
   replayCommand as unknown as CommandModule,
-  notBuilt('simulate', 'Closed-loop simulation of a device, scenario and controller'),
-  notBuilt('compare', 'Run controllers × scenarios and print a score table'),
-  notBuilt('trace <action>', 'Trace tools (convert)'),
+  simulateCommand as unknown as CommandModule,
+  compareCommand as unknown as CommandModule,
+  traceCommand,
   policyCommand,
   notBuilt('record', 'Record live sensors into a trace'),
   notBuilt('inventory', 'Show the device and the sensors found'),
   statusCommand as unknown as CommandModule,
   reloadCommand as unknown as CommandModule,
   modelCommand,
-  notBuilt('serve', 'OpenAI-compatible governed gateway on loopback'),
-  notBuilt('calibrate', 'Measure each tier on this machine\'s engine'),
+  serveCommand as unknown as CommandModule,
+  calibrateCommand as unknown as CommandModule,
 ];
