@@ -117,6 +117,8 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
   const compileFrom = (path: Path, v: unknown): Combine | undefined => {
     if (!isObj(v)) return undefined;
     const forms = (['max', 'min', 'avg', 'weighted'] as const).filter((k) => has(v, k));
+    const strays = Object.keys(v).filter((k) => !['max', 'min', 'avg', 'weighted', 'offset'].includes(k));
+    if (forms.length === 0 && strays.length > 0) return undefined; // the schema names the misspelt key
     if (forms.length !== 1) {
       problem(path, forms.length === 0
         ? 'needs exactly one of max, min, avg or weighted'
@@ -148,7 +150,7 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       const hi = q([...path, 'range', 1], v.range[1], kind);
       if (lo !== undefined && hi !== undefined) {
         if (lo >= hi) problem([...path, 'range'], `low end ${fmt(lo, kind)} must be below high end ${fmt(hi, kind)}`);
-        [min, max] = [lo, hi];
+        else [min, max] = [lo, hi]; // a reversed range is reported once, not again at every limit
       }
     }
     let maxSlewPerS = Infinity;

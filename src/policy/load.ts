@@ -240,11 +240,17 @@ export function parsePolicy(text: string, file: string): ParseResult {
     return { problems: [{ file, line: 1, col: 1, message: `cannot parse YAML: ${(err as Error).message}` }] };
   }
   if (doc.errors.length > 0) {
+    const linesSeen = new Set<number>();
     for (const e of doc.errors) {
+      // One syntax error per line: the parser's follow-on complaints about the same line are noise.
+      const line = lc.linePos(e.pos[0]).line;
+      if (linesSeen.has(line)) continue;
+      linesSeen.add(line);
       let message = e.message.replace(/\s+at line \d+, column \d+.*$/s, '');
       if (e.code === 'DUPLICATE_KEY') {
-        const keyText = text.slice(e.pos[0], e.pos[1]).trim();
-        message = `duplicate key${keyText ? ` "${keyText.replace(/:$/, '')}"` : ''}; each key may appear once in a mapping`;
+        const keyText = /^\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^:#\n]*?))\s*:/.exec(text.slice(e.pos[0]));
+        const key = keyText ? (keyText[1] ?? keyText[2] ?? keyText[3]) : '';
+        message = `duplicate key${key ? ` "${key}"` : ''}; each key may appear once in a mapping`;
       } else message = `YAML syntax: ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
       problems.push(at(e.pos[0], message));
     }
@@ -261,12 +267,22 @@ export function parsePolicy(text: string, file: string): ParseResult {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    let firstAlias = 0;
-    visit(doc, { Alias(_, node) { firstAlias = node.range?.[0] ?? 0; return visit.BREAK; } });
-    const why = /alias/i.test((err as Error).message)
-      ? `aliases expand to too many nodes (limit ${MAX_ALIAS_COUNT}); this looks like an alias bomb`
-      : `cannot build the document: ${(err as Error).message}`;
-    return { problems: [at(firstAlias, why)] };
+    const msg = (err as Error).message;
+    const unresolved = /Unresolved alias.*?:\s*(\S+)\s*$/.exec(msg);
+    let offset = 0;
+    visit(doc, {
+      Alias(_, node) {
+        if (unresolved && node.source !== unresolved[1]) return undefined;
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    const why = unresolved
+      ? `alias *${unresolved[1]} has no anchor &${unresolved[1]} before it`
+      : /alias/i.test(msg)
+        ? `aliases expand to too many nodes (limit ${MAX_ALIAS_COUNT}); this looks like an alias bomb`
+        : `cannot build the document: ${msg}`;
+    return { problems: [at(offset, why)] };
   }
 
   const loc = new Locator(doc, lc);
