@@ -69,6 +69,8 @@ export class SummaryAccumulator {
   private samples = 0;
   private firstT: number | undefined;
   private prevT = 0;
+  /** Start of the current run of decisions with equal knobs. */
+  private runStartT = 0;
   private prev: Decision | undefined;
   private decisionChanges = 0;
   private knobChanges = 0;
@@ -82,6 +84,7 @@ export class SummaryAccumulator {
   private readonly faultsBySignal: Record<string, number> = {};
   private faultCount = 0;
   private prevFaults = new Set<string>();
+  private lastReasons: Decision['reasons'] | undefined;
 
   constructor(private readonly policy: Policy, private readonly opts: SummaryOptions) {
     for (const s of SEVERITIES) this.timeInSeverityMs[s] = 0;
@@ -110,13 +113,14 @@ export class SummaryAccumulator {
     if (this.prev === undefined) {
       this.firstT = t;
       record = true;
-    } else {
-      const dtMs = t - this.prevT;
-      this.credit(this.prev, dtMs);
-      if (!sameKnobs(this.prev, decision)) {
-        this.decisionChanges++;
-        record = true;
-      }
+      this.runStartT = t;
+    } else if (!sameKnobs(this.prev, decision)) {
+      // Everything credited (severity, tier, offload, safe) is part of sameKnobs, so a run of
+      // equal decisions is credited once, when it ends — not once per sample.
+      this.credit(this.prev, t - this.runStartT);
+      this.runStartT = t;
+      this.decisionChanges++;
+      record = true;
       if (!sameEngineKnobs(this.prev, decision)) this.knobChanges++;
     }
     this.samples++;
@@ -143,6 +147,9 @@ export class SummaryAccumulator {
   }
 
   private countFaults(d: Decision): void {
+    // The core reuses one reasons array while nothing it describes changes: nothing new to count.
+    if (d.reasons === this.lastReasons) return;
+    this.lastReasons = d.reasons;
     let now: Set<string> | undefined;
     for (const r of d.reasons) {
       if (r.signal !== undefined && r.rule.startsWith('sensor')) {
@@ -163,6 +170,10 @@ export class SummaryAccumulator {
   }
 
   finish(extra: { skippedRows: number; skippedByKind: Partial<Record<BadRowKind, number>>; warnings: string[] }): ReplaySummary {
+    if (this.prev !== undefined) {
+      this.credit(this.prev, this.prevT - this.runStartT);
+      this.runStartT = this.prevT;
+    }
     const durationMs = this.firstT === undefined ? 0 : this.prevT - this.firstT;
     const s = (ms: number) => round3(ms / 1000);
     const bySeverity = {} as Record<Severity, number>;

@@ -250,38 +250,52 @@ function numeric(cell: Cell, column: string): number | undefined {
 const DAY_S = 86_400;
 
 /**
- * Seconds from a time cell: a number as is; `HH:MM:SS[.fff]` as seconds of the day (a
- * backwards jump of more than 12 h is taken as passing midnight); an ISO date-time as
- * seconds since the epoch, read as UTC when it carries no zone (only differences matter).
+ * `time_s(col)`: seconds since the first row's timestamp. Cells may be numbers (seconds),
+ * `HH:MM:SS[.fff]` clock times (a backwards jump of more than 12 h is taken as passing
+ * midnight) or ISO date-times (read as UTC when they carry no zone; only differences
+ * matter). Returned relative to the first row because absolute epoch seconds with
+ * microseconds need more digits than a double holds: the difference is taken in integer
+ * milliseconds plus a microsecond remainder, so 10:57:14.787948 − 10:57:12.495948 is
+ * exactly 2.292 s.
  */
 function makeTimeS(column: string): (cell: Cell) => number | undefined {
-  let dayOffset = 0;
-  let prev: number | undefined;
+  let dayOffsetS = 0;
+  let prevClockS: number | undefined;
+  let originMs: number | undefined;
+  let originUs = 0;
+  const since = (ms: number, us: number): number => {
+    if (originMs === undefined) {
+      originMs = ms;
+      originUs = us;
+    }
+    return ((ms - originMs) + (us - originUs) / 1000) / 1000;
+  };
   return (cell) => {
-    if (typeof cell === 'number' || cell === null || cell === undefined || typeof cell === 'boolean') return numeric(cell, column);
+    if (typeof cell !== 'string') {
+      const v = numeric(cell, column);
+      if (v === undefined) return undefined;
+      const ms = Math.floor(v * 1000);
+      return since(ms, Math.round((v * 1000 - ms) * 1000));
+    }
     const t = cell.trim();
     if (t === '') return undefined;
-    const clock = /^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$/.exec(t);
+    const clock = /^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/.exec(t);
     if (clock) {
-      let v = Number(clock[1]) * 3600 + Number(clock[2]) * 60 + (clock[3] !== undefined ? Number(clock[3]) : 0);
-      if (prev !== undefined && v + dayOffset < prev - DAY_S / 2) dayOffset += DAY_S;
-      v += dayOffset;
-      prev = v;
-      return v;
+      let wholeS = Number(clock[1]) * 3600 + Number(clock[2]) * 60 + (clock[3] !== undefined ? Number(clock[3]) : 0);
+      if (prevClockS !== undefined && wholeS + dayOffsetS < prevClockS - DAY_S / 2) dayOffsetS += DAY_S;
+      wholeS += dayOffsetS;
+      prevClockS = wholeS;
+      const frac = (clock[4] ?? '.').slice(1).padEnd(6, '0');
+      return since(wholeS * 1000 + Number(frac.slice(0, 3)), Number(frac.slice(3, 6)));
     }
-    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(t)) {
-      const iso = t.replace(' ', 'T');
-      const m = /^(.*?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso)!;
-      // Date.parse keeps milliseconds only; add the sub-millisecond digits back ourselves.
-      const frac = m[2] ?? '';
-      const ms = Date.parse(m[1] + (frac ? frac.slice(0, 4) : '') + (m[3] ?? 'Z'));
-      if (Number.isFinite(ms)) {
-        const sub = frac.length > 4 ? Number('0.' + frac.slice(4)) / 1000 : 0;
-        return ms / 1000 + sub / 1000;
-      }
+    const iso = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+    if (iso) {
+      const frac = (iso[3] ?? '.').slice(1).padEnd(6, '0');
+      const ms = Date.parse(`${iso[1]}T${iso[2]}${iso[4] ?? 'Z'}`);
+      if (Number.isFinite(ms)) return since(ms + Number(frac.slice(0, 3)), Number(frac.slice(3, 6)));
     }
     const v = Number(t);
-    if (Number.isFinite(v)) return v;
+    if (Number.isFinite(v)) return since(Math.floor(v * 1000), Math.round((v * 1000 - Math.floor(v * 1000)) * 1000));
     throw new CellError(column, cell);
   };
 }
@@ -382,7 +396,7 @@ function compileCall(n: Extract<Node, { kind: 'call' }>, env: Env): RowFn {
     return (row) => parse(row[idx]);
   }
   // elapsed(x): x minus its value on the first row where it had one — turns clock or epoch times into trace time.
-  if (args.length !== 1) throw new MapSyntaxError(pos, 'elapsed() takes one argument, e.g. elapsed(time_s(timestamp))');
+  if (args.length !== 1) throw new MapSyntaxError(pos, 'elapsed() takes one argument, e.g. elapsed(uptime_s)');
   const a = single(args[0], env);
   let origin: number | undefined;
   return (row) => {
@@ -485,7 +499,7 @@ export function compileMappings(maps: readonly string[], columns: readonly strin
     throw new UserError(`bad --map expression${maps.length > 1 ? 's' : ''}`, problems);
   }
   if (!seen.has('t_ms')) {
-    throw new UserError('--map must define t_ms (the time, ms), e.g. --map t_ms=t_s*1000 or --map \'t_ms=elapsed(time_s(Timestamp))*1000\'');
+    throw new UserError("--map must define t_ms (the time, ms), e.g. --map 't_ms=t_s*1000' or --map 't_ms=time_s(Timestamp)*1000'");
   }
   return out;
 }

@@ -367,18 +367,23 @@ export function readTrace(path: string, opts: ReadTraceOptions = {}): TraceStrea
     }
     try {
       const decoder = new StringDecoder('utf8');
-      const buf = Buffer.allocUnsafe(chunkBytes);
+      // Two buffers: the next read is in flight while this chunk is parsed, so the thread-pool
+      // round trip of each read overlaps the parsing instead of adding idle time.
+      let buf = Buffer.allocUnsafe(chunkBytes);
+      let spare = Buffer.allocUnsafe(chunkBytes);
+      const readInto = (b: Buffer) => fh.read(b, 0, chunkBytes, null).catch((err: unknown) => {
+        throw envErrorFrom(err, path);
+      });
+      let pending = readInto(buf);
       for (;;) {
-        let n: number;
-        try {
-          ({ bytesRead: n } = await fh.read(buf, 0, chunkBytes, null));
-        } catch (err) {
-          throw envErrorFrom(err, path);
-        }
+        const { bytesRead: n } = await pending;
         if (n === 0) break;
         parser.stats.bytesRead += n;
+        const text = decoder.write(n === chunkBytes ? buf : buf.subarray(0, n));
+        [buf, spare] = [spare, buf];
+        pending = readInto(buf);
         const out: Sample[] = [];
-        parser.push(decoder.write(n === chunkBytes ? buf : buf.subarray(0, n)), out);
+        parser.push(text, out);
         if (out.length > 0) yield out;
       }
       const out: Sample[] = [];
