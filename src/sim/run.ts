@@ -100,9 +100,8 @@ export function runSimulation(opts: RunOptions): SimSummary {
   const model = simModel(policy.model);
   const sim = new DeviceSimulator({ device, model, scenario, seed, floorTokS: floorTokSOf(policy) });
   const ctl = createController(opts.controller, { policy, device, model });
-  // Every controller starts from the same state: the app has loaded the model at the richest tier.
-  const t0 = policy.tiers[0];
-  sim.start({ tier: t0.name, quant: t0.quant, contextLength: t0.contextLength, batchSize: t0.batchSize, threads: t0.threads, pacingMs: t0.pacingMs, offload: 'local' });
+  // The app loads the model under the controller's first decision (no reload cost), so the
+  // first sample shows memory without the model — what a governor started first would see.
   const periodMs = policy.control.samplePeriodMs;
   const totalMs = scenario.durationS * 1000;
   const events = scenario.events;

@@ -171,12 +171,13 @@ export class DeviceSimulator {
     if (same) return false;
     let costS = 0;
     if (cur.quant !== k.quant) {
-      // research/03 §7: swapping the quant tier reloads the weights from storage (unload first).
-      costS = footprintMb(this.model, k) / this.device.memory.storageReadMBs;
-    } else if (cur.contextLength !== k.contextLength || cur.batchSize !== k.batchSize) {
-      // New context: ~0.3 s plus re-prefilling what is kept of the conversation.
+      // research/03 §7: a new quant reloads the weights from storage (unload first), and the
+      // conversation's KV cache from the old weights is useless: re-prefill what is kept.
       const kept = Math.min(this.contextPos, k.contextLength);
-      costS = 0.3 + kept / prefillRate(this.device, this.model, k, this.clock);
+      costS = footprintMb(this.model, k) / this.device.memory.storageReadMBs + kept / prefillRate(this.device, this.model, k, this.clock);
+    } else if (cur.contextLength !== k.contextLength || cur.batchSize !== k.batchSize || cur.threads !== k.threads) {
+      // New context with the KV state carried over (the llama.cpp adapter does this): ~0.3 s.
+      costS = 0.3;
     }
     if (k.contextLength < this.contextPos) this.contextPos = k.contextLength;
     if (costS > 0 && this.killedLeftS <= 0) this.reloadLeftS = Math.max(this.reloadLeftS, costS);
