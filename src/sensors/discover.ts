@@ -91,7 +91,8 @@ function discoverThermal(root: string, problems: Discovery['problems']): ZoneInf
     const n = (seen.get(type) ?? 0) + 1;
     seen.set(type, n);
     const key = `zone.${type}${n > 1 ? `#${n}` : ''}`;
-    const cls = classifyZone(type);
+    // Without a type there is nothing to classify by: never guess a role from a directory name.
+    const cls = rawType ? classifyZone(type) : { role: 'unknown' as const, vendor: '' };
     const tempPath = join(dir, 'temp');
     const kind = fileKind(tempPath);
     const skipped =

@@ -284,6 +284,9 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
 
     // --- battery
     if (discovery.battery && calibration) {
+      for (const a of discovery.battery.blocked) {
+        faults.push({ signal: 'battery_w', reason: `power_supply/${discovery.battery.name}/${a} is not a regular file (a read could block); skipped` });
+      }
       const raw: BatteryRaw = {};
       const num = (a: BatteryAttr): number | undefined => {
         const i = plan.battery[a];
@@ -326,6 +329,10 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
       for (const s of ['battery_w', 'battery_pct', 'charging']) faults.push({ signal: s, reason: discovery.batteryWhy ?? 'no battery' });
     }
 
+    if (signals.battery_c === undefined) {
+      faults.push({ signal: 'battery_c', reason: 'no readable battery temperature (power_supply temp or battery zone)' });
+    }
+
     // --- memory
     if (plan.meminfo !== undefined) {
       const i = plan.meminfo;
@@ -353,13 +360,16 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
         if (!p.full) faults.push({ signal: 'psi_mem_full_avg10', reason: 'pressure file has no full line' });
       } else {
         noteGone(i);
-        faults.push({ signal: 'psi_mem_some_avg10', reason: `proc/pressure/memory: ${zoneErrorReason(err(i))}` });
+        for (const sig of ['psi_mem_some_avg10', 'psi_mem_full_avg10']) {
+          faults.push({ signal: sig, reason: `proc/pressure/memory: ${zoneErrorReason(err(i))}` });
+        }
       }
     } else {
-      faults.push({ signal: 'psi_mem_some_avg10', reason: discovery.psi.why ?? 'PSI unavailable' });
+      for (const sig of ['psi_mem_some_avg10', 'psi_mem_full_avg10']) faults.push({ signal: sig, reason: discovery.psi.why ?? 'PSI unavailable' });
       if (plan.vmstat !== undefined && err(plan.vmstat) === 0 && batch.texts[plan.vmstat]) {
         const vm = vmPressure.update(now, parseVmstat(batch.texts[plan.vmstat]!));
-        signals.mem_thrash_pct = vm.thrashPct;
+        // Needs two reads for a rate; absent (not zero) on the first.
+        if (vm.thrashPct !== undefined) signals.mem_thrash_pct = vm.thrashPct;
         const pressured = (vm.thrashPct ?? 0) >= 30 || (vm.directReclaim ?? false);
         if (pressured && pressure.hasSubscribers && now - lastVmNoticeMs >= 1000) {
           lastVmNoticeMs = now;

@@ -65,7 +65,7 @@ export const ROLE_RULES: readonly RoleRule[] = [
   // --- battery
   { pattern: /^battery$|^mtktsbattery\d*$|^tzbattery$|^battery[-_]thermal$|^batt_therm$|^bq27\w*|^max170\w*/i, role: 'battery', vendor: 'generic / MediaTek / fuel gauges' },
   // --- skin (chassis) thermistors
-  { pattern: /skin|^xo-therm(-usr|-adc)?$|^xo_therm$|^quiet_therm$|^neutral_therm$|^disp_therm$|^north_therm$|^case_therm$|^back_therm$|^sys-therm-2$/i, role: 'skin', vendor: 'Qualcomm skin-msm/xo / Pixel board thermistors' },
+  { pattern: /skin|^xo-therm(-usr|-adc)?$|^xo_therm$|^(quiet|neutral|disp|north|case|back)_therm|^sys-therm-2$/i, role: 'skin', vendor: 'Qualcomm skin-msm/xo / Pixel board thermistors' },
   // --- board: PMIC dies, charger, connectors, other thermistors
   { pattern: /^pm\w*_tz$|^pm\w*-tz$|^pmr\w*_tz$|^pmic|^mtktspmic$|^mtktsbuck$|^mtktscharger$|^mtktswmt$|^mtktsap$|^mtktsbtsmdpa$|^mtkts\d+$/i, role: 'board', vendor: 'PMIC / MediaTek board (BTS)' },
   { pattern: /therm|^ac$|^acpitz$|^usb|^charger|^rp1_adc$|^nvme$/i, role: 'board', vendor: 'board thermistors / ACPI' },
