@@ -10,7 +10,7 @@
  * flatten to dotted column names (`temps.gpuss-5`), arrays of scalars to `name.0`, `name.1`.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import type { Sample } from '../core/signals.js';
@@ -94,7 +94,25 @@ export function splitCsvLine(line: string): string[] {
   return out;
 }
 
+/** Whether the file's last byte is a newline (readline cannot tell us; a truncated last line has none). */
+async function endsWithNewline(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    if (size === 0) return true;
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, size - 1);
+    return b[0] === 0x0a;
+  } catch (err) {
+    throw envErrorFrom(err, path);
+  } finally {
+    await fh?.close();
+  }
+}
+
 async function csvSource(path: string, headerLine: number | undefined): Promise<RowSource> {
+  const finalNewline = await endsWithNewline(path);
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
   let lineNo = 0;
@@ -138,7 +156,7 @@ async function csvSource(path: string, headerLine: number | undefined): Promise<
     } catch (err) {
       throw envErrorFrom(err, path);
     }
-    if (pending) yield toRow(pending.text, pending.no, true);
+    if (pending) yield toRow(pending.text, pending.no, !finalNewline);
   }
   function toRow(text: string, no: number, last: boolean): SourceRow {
     const cells = splitCsvLine(text);
