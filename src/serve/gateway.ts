@@ -54,6 +54,9 @@ export class Gateway {
   private lastSource: DecisionSource | 'policy-safe-tier' = 'policy-safe-tier';
   private lastApply?: ApplyResult;
   private lastResult?: GenerateResult;
+  /** When the last pause decision arrived (performance.now()), to measure how fast generation stopped. */
+  private pausedAt?: number;
+  private lastPauseStopMs?: number;
   private readonly safeAtStart: Decision;
   readonly counters = { local: 0, cloud: 0, deferred: 0, paused: 0, errors: 0 };
 
@@ -78,6 +81,7 @@ export class Gateway {
     if (d.offload === 'pause') {
       const why = d.reasons[0]?.message ?? `severity ${d.severity}`;
       this.o.log('warn', 'pause: stopping local generation', { severity: d.severity, why });
+      if (!this.o.engine.status().paused) this.pausedAt = performance.now();
       this.o.engine.pause(why);
       return;
     }
@@ -111,7 +115,9 @@ export class Gateway {
       if (route === 'local') { route = 'defer'; why = 'local generation is paused by the governor'; }
     }
     if (route === 'cloud' && req.private) {
-      route = decision.offload === 'pause' || this.o.engine.status().paused ? 'defer' : 'local';
+      // Never off the device. Where the governor wants the work off the device, it is deferred
+      // (as the daemon's advise does); it only runs here when the decision itself is local.
+      route = decision.offload === 'local' && !this.o.engine.status().paused ? 'local' : 'defer';
       why = 'private request: never leaves the device';
     }
     if (route === 'cloud' && !this.o.cloud) {
@@ -140,6 +146,7 @@ export class Gateway {
       daemon: { connected: this.o.client?.connected ?? false, leaseExpired: this.o.client?.leaseExpired ?? false, socket: this.o.client?.socketPath },
       cloud: this.o.cloud ? { url: this.o.cloud.baseUrl } : undefined,
       lastApply: this.lastApply,
+      lastPauseStopMs: this.lastPauseStopMs,
       lastResult: this.lastResult ? { ...this.lastResult, text: undefined } : undefined,
       counters: this.counters,
     };
@@ -253,7 +260,13 @@ export class Gateway {
   private afterLocal(result: GenerateResult): void {
     this.lastResult = result;
     this.counters.local++;
-    if (result.finishReason === 'paused') this.counters.paused++;
+    if (result.finishReason === 'paused') {
+      this.counters.paused++;
+      if (this.pausedAt !== undefined && result.promptTokens > 0) {
+        this.lastPauseStopMs = performance.now() - this.pausedAt;
+        this.o.log('info', 'generation stopped by a pause', { pauseStopMs: this.lastPauseStopMs, completionTokens: result.completionTokens });
+      }
+    }
     const client = this.o.client;
     if (client?.connected && result.completionTokens > 0) {
       const k = result.knobs;
@@ -287,6 +300,8 @@ export class Gateway {
       prefillTokS: r.prefillTokS,
       decodeTokS: r.decodeTokS,
       paused: r.finishReason === 'paused',
+      // From the pause decision reaching serve to the generation having stopped, ms.
+      pauseStopMs: r.finishReason === 'paused' ? this.lastPauseStopMs : undefined,
       switch: applied.changed.length ? { changed: applied.changed, switchMs: applied.switchMs, carriedOver: applied.carriedOver, keptTokens: applied.keptTokens } : undefined,
     };
   }
