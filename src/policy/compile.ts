@@ -315,7 +315,8 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       };
     }
   }
-  const quantNames = isObj(raw.model) && isObj(raw.model.quants) ? Object.keys(raw.model.quants) : [];
+  const quantsKnown = isObj(raw.model) && isObj(raw.model.quants);
+  const quantNames = quantsKnown ? Object.keys((raw.model as Obj).quants as Obj) : [];
 
   // ── tiers ──────────────────────────────────────────────────────────────────────
   const tiers: TierSpec[] = [];
@@ -331,7 +332,7 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       if (tierNames.includes(t.name)) problem([...path, 'name'], `duplicate tier name "${t.name}"`);
       tierNames.push(t.name);
       const quant = typeof t.quant === 'string' ? quants.find((x) => x.name === t.quant) : undefined;
-      if (typeof t.quant === 'string' && !quantNames.includes(t.quant)) {
+      if (typeof t.quant === 'string' && quantsKnown && !quantNames.includes(t.quant)) {
         problem([...path, 'quant'], `no quant "${t.quant}" in model.quants${didYouMean(t.quant, quantNames)}${quantNames.length ? ` (have: ${quantNames.join(', ')})` : ''}`);
       }
       const pacingMs = t.pacing === undefined ? 0 : positive([...path, 'pacing'], q([...path, 'pacing'], t.pacing, 'duration'), 'duration', true);
@@ -348,8 +349,10 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
     });
   }
 
+  // Without a usable tiers list every reference would dangle; the schema already said why.
+  const tiersKnown = Array.isArray(raw.tiers) && raw.tiers.length > 0;
   const tierRef = (path: Path, v: unknown): number | undefined => {
-    if (typeof v !== 'string') return undefined;
+    if (typeof v !== 'string' || !tiersKnown) return undefined;
     const idx = tierNames.indexOf(v);
     if (idx < 0) {
       problem(path, `no tier named "${v}"${didYouMean(v, tierNames)}${tierNames.length ? ` (tiers: ${tierNames.join(', ')})` : ''}`);

@@ -11,6 +11,8 @@
  * number's own decimal exponent (`1.1s` → `1.1e3` → 1100 exactly, not 1100.0000000000002).
  */
 
+import { closest } from './did-you-mean.js';
+
 export type UnitKind =
   | 'temperature' // compiled to °C
   | 'power' // compiled to W
@@ -96,8 +98,8 @@ const SLIPS: Record<string, string> = {
   sec: 's', secs: 's', second: 's', seconds: 's', S: 's', m: 'min', mins: 'min', minute: 'min',
   minutes: 'min', hr: 'h', hrs: 'h', hour: 'h', hours: 'h', msec: 'ms', MS: 'ms',
   c: 'C', degC: 'C', 'ºC': '°C', w: 'W', mw: 'mW', MW: 'mW', kw: 'W',
-  mb: 'MB or MiB', Mb: 'MB or MiB', mib: 'MiB', MIB: 'MiB', gb: 'GB or GiB', Gb: 'GB or GiB', gib: 'GiB',
-  GIB: 'GiB', KB: 'kB or KiB', kb: 'kB or KiB', kib: 'KiB', b: 'B', pct: '%', percent: '%',
+  mb: 'MB" or "MiB', Mb: 'MB" or "MiB', mib: 'MiB', MIB: 'MiB', gb: 'GB" or "GiB', Gb: 'GB" or "GiB', gib: 'GiB',
+  GIB: 'GiB', KB: 'kB" or "KiB', kb: 'kB" or "KiB', kib: 'KiB', b: 'B', pct: '%', percent: '%',
   'tok/sec': 'tok/s', 'tokens/s': 'tok/s', 't/s': 'tok/s',
 };
 
@@ -194,9 +196,11 @@ export function parseQuantity(raw: unknown, kind: UnitKind, rate = false): UnitR
     let hint = '';
     const slip = SLIPS[unit];
     const other = otherKindOf(unit, kind);
-    if (kind === 'temperature' && /^°?[FK]$/.test(unit)) hint = '; temperatures are in °C (Fahrenheit and kelvin are not accepted)';
-    else if (other) hint = `; ${unit} measures ${NOUN[other].replace(/^an? /, '')}, not ${NOUN[kind].replace(/^an? /, '')}`;
-    else if (slip) hint = `; did you mean ${slip}?`;
+    const near = closest(unit, unitsOf(kind));
+    if (kind === 'temperature' && /^°?[FK]$/.test(unit)) hint = ' (temperatures are in °C; Fahrenheit and kelvin are not accepted)';
+    else if (other) hint = ` (${unit} measures ${NOUN[other].replace(/^an? /, '')}, not ${NOUN[kind].replace(/^an? /, '')})`;
+    else if (slip) hint = ` (did you mean "${slip}"?)`;
+    else if (near) hint = ` (did you mean "${near}"?)`;
     return { ok: false, message: `${describe(raw)} has unknown unit "${unit}"${hint}; accepted units: ${acceptedList(kind, rate)}` };
   }
   let v = scaleDecimal(numeral, def.pow10) * def.factor;
