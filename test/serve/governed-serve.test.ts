@@ -59,7 +59,7 @@ afterAll(async () => {
 
 describe('serve in front of the governed llama.cpp engine', () => {
   it('speaks the OpenAI API: models, completions, SSE with [DONE], clear 4xx errors', async () => {
-    const models = await (await fetch(`${serve.url}/v1/models`)).json();
+    const models = (await (await fetch(`${serve.url}/v1/models`)).json()) as any;
     expect(models.object).toBe('list');
     expect(models.data[0].id).toBe('edgegov-synthetic');
 
@@ -92,7 +92,7 @@ describe('serve in front of the governed llama.cpp engine', () => {
     }
     const notJson = await fetch(`${serve.url}/v1/chat/completions`, { method: 'POST', body: '{"messages": [' });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error.code).toBe('invalid_json');
+    expect(((await notJson.json()) as any).error.code).toBe('invalid_json');
     expect((await fetch(`${serve.url}/v1/nothing`)).status).toBe(404);
     expect((await fetch(`${serve.url}/v1/chat/completions`)).status).toBe(405);
     // Still serving after all that.
