@@ -1,0 +1,188 @@
+/**
+ * The estimator on its own: virtual sensors, health classes, hold, smoothing, slope, forecast.
+ */
+import { describe, expect, it } from 'vitest';
+import { Estimator } from '../../src/estimator/estimator.js';
+import { compileGlob } from '../../src/estimator/glob.js';
+import { testPolicy } from '../helpers/policy-fixture.js';
+import type { Policy, SensorSpec } from '../../src/policy/types.js';
+
+function policyWith(sensors: SensorSpec[], control: Partial<Policy['control']> = {}): Policy {
+  const base = testPolicy();
+  return testPolicy({
+    sensors,
+    limits: [{ signal: sensors[0].name, direction: 'rising', levels: [{ severity: 'light', setAt: 70, clearAt: 65 }] }],
+    control: { ...base.control, ...control },
+  });
+}
+
+const plain = (name: string, extra: Partial<SensorSpec> = {}): SensorSpec =>
+  ({ name, min: -20, max: 130, critical: true, maxSlewPerS: Infinity, ...extra });
+
+describe('glob patterns', () => {
+  it('match zone types with * and ?, literally otherwise, with or without the zone. prefix', () => {
+    expect(compileGlob('cpu*').test('cpu-1-0-0')).toBe(true);
+    expect(compileGlob('zone.gpu?-0').test('gpu1-0')).toBe(true);
+    expect(compileGlob('gpu?-0').test('gpu10-0')).toBe(false);
+    expect(compileGlob('soc.thermal').test('socXthermal')).toBe(false);
+    expect(compileGlob('BIG').test('BIGGER')).toBe(false);
+  });
+});
+
+describe('virtual sensors', () => {
+  it('max / min / avg over matched zones; unmatched zones ignored', () => {
+    const p = policyWith([
+      plain('hot_c', { source: { kind: 'max', zones: ['cpu*', 'gpu*'] } }),
+      plain('cold_c', { source: { kind: 'min', zones: ['cpu*'] } }),
+      plain('mean_c', { source: { kind: 'avg', zones: ['cpu*', 'cpu0'] } }),
+    ], { smoothingMs: 0 });
+    const e = new Estimator(p);
+    e.update({ t_ms: 0, 'zone.cpu0': 50, 'zone.cpu1': 60, 'zone.gpu0': 70, 'zone.modem': 99 });
+    expect(e.estimate('hot_c')!.value).toBe(70);
+    expect(e.estimate('cold_c')!.value).toBe(50);
+    // cpu0 matches two patterns but counts once.
+    expect(e.estimate('mean_c')!.value).toBe(55);
+  });
+
+  it('weighted: Σ weight·zone + offset; any missing term → no reading (never a partial sum)', () => {
+    const p = policyWith([plain('vskin_c', {
+      source: { kind: 'weighted', terms: [{ zone: 'skin0', weight: 0.6 }, { zone: 'batt*', weight: 0.4 }], offset: 2 },
+    })], { smoothingMs: 0 });
+    const e = new Estimator(p);
+    e.update({ t_ms: 0, 'zone.skin0': 40, 'zone.battery': 30 });
+    expect(e.estimate('vskin_c')!.value).toBeCloseTo(0.6 * 40 + 0.4 * 30 + 2);
+    e.update({ t_ms: 500, 'zone.skin0': 40 });
+    expect(e.estimate('vskin_c')!.health).toBe('missing');
+    expect(e.estimate('vskin_c')!.value).toBeCloseTo(38); // held, not 0.6·40 + 2
+  });
+
+  it('falls back to a direct reading under the sensor name when no zone of it is present', () => {
+    const p = policyWith([plain('soc_c', { source: { kind: 'max', zones: ['cpu*'] } })], { smoothingMs: 0 });
+    const e = new Estimator(p);
+    e.update({ t_ms: 0, soc_c: 61 });
+    expect(e.estimate('soc_c')!.value).toBe(61);
+    e.update({ t_ms: 500, soc_c: 61, 'zone.cpu3': 64 });
+    expect(e.estimate('soc_c')!.value).toBe(64); // the policy's definition wins when its zones exist
+  });
+
+  it('resolves each zone key once and reuses it', () => {
+    const p = policyWith([plain('soc_c', { source: { kind: 'max', zones: ['cpu*'] } })]);
+    const e = new Estimator(p);
+    for (let t = 0; t < 5000; t += 500) e.update({ t_ms: t, 'zone.cpu0': 50, 'zone.wifi': 40 });
+    expect([...e.virtuals.keyMatches.keys()].sort()).toEqual(['zone.cpu0', 'zone.wifi']);
+  });
+});
+
+describe('health', () => {
+  const spec = plain('soc_c', { min: -20, max: 130, maxSlewPerS: 10 });
+
+  it('missing: holds the last good value for holdMs, then failed with no value (never zero)', () => {
+    const e = new Estimator(policyWith([spec], { holdMs: 2000, smoothingMs: 0 }));
+    e.update({ t_ms: 0, soc_c: 50 });
+    e.update({ t_ms: 1000 });
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'missing', usable: true, value: 50 });
+    e.update({ t_ms: 2000, soc_c: NaN });
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'missing', usable: true, value: 50 });
+    e.update({ t_ms: 2500 });
+    const est = e.estimate('soc_c')!;
+    expect(est).toMatchObject({ health: 'failed', usable: false });
+    expect(est.value).toBeUndefined();
+    e.update({ t_ms: 3000, soc_c: 52 });
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'ok', usable: true, value: 52 });
+  });
+
+  it('a per-sensor hold overrides control.holdMs', () => {
+    const e = new Estimator(policyWith([{ ...spec, holdMs: 40_000 }], { holdMs: 2000 }));
+    e.update({ t_ms: 0, soc_c: 50 });
+    e.update({ t_ms: 30_000 });
+    expect(e.estimate('soc_c')!.usable).toBe(true);
+  });
+
+  it('never reported: missing and unusable from the start', () => {
+    const e = new Estimator(policyWith([spec]));
+    e.update({ t_ms: 0 });
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'missing', usable: false });
+  });
+
+  it('out of range and impossible slew are rejected and held', () => {
+    const e = new Estimator(policyWith([spec], { smoothingMs: 0 }));
+    e.update({ t_ms: 0, soc_c: 50 });
+    e.update({ t_ms: 500, soc_c: 650_788 });
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'out-of-range', value: 50 });
+    e.update({ t_ms: 1000, soc_c: 80 }); // +30 °C in 1 s from the last good at a 10 °C/s limit
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'spike', value: 50 });
+    e.update({ t_ms: 1500, soc_c: 54 }); // plausible again
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'ok', value: 54 });
+  });
+
+  it('a real step is accepted once enough time has passed for the slew limit to allow it', () => {
+    const e = new Estimator(policyWith([spec], { smoothingMs: 0, holdMs: 10_000 }));
+    e.update({ t_ms: 0, soc_c: 50 });
+    e.update({ t_ms: 500, soc_c: 70 });
+    expect(e.estimate('soc_c')!.health).toBe('spike');
+    e.update({ t_ms: 2500, soc_c: 70 }); // 20 °C in 2.5 s since the last good: 8 °C/s
+    expect(e.estimate('soc_c')).toMatchObject({ health: 'ok', value: 70 });
+  });
+
+  it('stuck: identical for stuckSamples samples while another signal moves; not when nothing moves', () => {
+    const p = policyWith([spec, plain('skin_c')], { stuckSamples: 10 });
+    const moving = new Estimator(p);
+    const idle = new Estimator(p);
+    for (let i = 0; i <= 10; i++) {
+      moving.update({ t_ms: i * 500, soc_c: 50, skin_c: 30 + i * 0.01 });
+      idle.update({ t_ms: i * 500, soc_c: 50, skin_c: 30 });
+    }
+    expect(moving.estimate('soc_c')).toMatchObject({ health: 'stuck', usable: false });
+    expect(moving.estimate('skin_c')!.health).toBe('ok');
+    expect(idle.estimate('soc_c')!.health).toBe('ok');
+    moving.update({ t_ms: 6000, soc_c: 50.1, skin_c: 30.2 });
+    expect(moving.estimate('soc_c')).toMatchObject({ health: 'ok', usable: true });
+  });
+
+  it('stuck detection leaves discrete signals (charge %, memory) alone', () => {
+    const p = policyWith([plain('soc_c'), { name: 'battery_pct', min: 0, max: 100, critical: false, maxSlewPerS: 5 }], { stuckSamples: 5 });
+    const e = new Estimator(p);
+    for (let i = 0; i < 20; i++) e.update({ t_ms: i * 500, soc_c: 50 + i * 0.1, battery_pct: 80 });
+    expect(e.estimate('battery_pct')!.health).toBe('ok');
+  });
+});
+
+describe('smoothing, slope and forecast', () => {
+  it('EMA with time constant smoothingMs, dt from t_ms', () => {
+    const e = new Estimator(policyWith([plain('soc_c')], { smoothingMs: 1000 }));
+    e.update({ t_ms: 0, soc_c: 40 });
+    e.update({ t_ms: 1000, soc_c: 50 });
+    expect(e.estimate('soc_c')!.value).toBeCloseTo(40 + 10 * (1 - Math.exp(-1)), 10);
+    expect(e.estimate('soc_c')!.current).toBe(50);
+  });
+
+  it('least-squares slope (units/s) over the window and the forecast at the horizon', () => {
+    const e = new Estimator(policyWith([plain('soc_c')], { smoothingMs: 0, slopeWindowMs: 10_000, forecastHorizonMs: 20_000 }));
+    for (let t = 0; t <= 30_000; t += 500) e.update({ t_ms: t, soc_c: 40 + 0.25 * (t / 1000) });
+    const est = e.estimate('soc_c')!;
+    expect(est.slopePerS).toBeCloseTo(0.25, 9);
+    expect(est.forecast).toBeCloseTo(40 + 0.25 * 30 + 0.25 * 20, 9);
+    const i = e.index.get('soc_c')!;
+    expect(e.timeToLimitS(i, 50)).toBeCloseTo((50 - 47.5) / 0.25, 9);
+    expect(e.timeToLimitS(i, 40)).toBeUndefined(); // behind us
+  });
+
+  it('no forecast until the window holds 3 points spanning half of it', () => {
+    const e = new Estimator(policyWith([plain('soc_c')], { slopeWindowMs: 10_000 }));
+    e.update({ t_ms: 0, soc_c: 40 });
+    e.update({ t_ms: 500, soc_c: 41 });
+    e.update({ t_ms: 1000, soc_c: 42 });
+    expect(e.estimate('soc_c')!.forecast).toBeUndefined();
+    for (let t = 1500; t <= 5000; t += 500) e.update({ t_ms: t, soc_c: 40 + t / 500 });
+    expect(e.estimate('soc_c')!.slopePerS).toBeCloseTo(2, 9);
+  });
+
+  it('a long run keeps the running sums exact (rebased, no drift)', () => {
+    const e = new Estimator(policyWith([plain('soc_c')], { smoothingMs: 0 }));
+    for (let t = 0; t <= 86_400_000; t += 1000) e.update({ t_ms: t, soc_c: 50 + 10 * Math.sin(t / 600_000) });
+    const tEnd = 86_400_000;
+    // Analytic slope of a sine at the window's centre, within LS error for a 10 s window.
+    const want = (10 / 600) * Math.cos((tEnd - 5000) / 600_000);
+    expect(e.estimate('soc_c')!.slopePerS!).toBeCloseTo(want, 6);
+  });
+});
