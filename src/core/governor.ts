@@ -106,7 +106,8 @@ class CoreState implements GovernorState {
       const idx = next.cp.tierIndexByName.get(this.last.tier);
       next.tierIdx = idx ?? next.cp.safeIdx;
       next.contextLength = idx === undefined ? next.cp.tiers[next.cp.safeIdx].contextLength : this.contextLength;
-      next.tierSinceT = idx === undefined ? this.est.lastT : this.tierSinceT;
+      // An unknown tier restarts the dwell at the first sample under the new policy (see step).
+      next.tierSinceT = idx === undefined ? NaN : this.tierSinceT;
       next.contextSinceT = this.contextSinceT;
       next.heldBytes = this.heldBytes;
     }
@@ -146,6 +147,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   const est = s.est;
   const t = sample.t_ms;
   est.update(sample);
+  if (s.tierIdx >= 0 && s.tierSinceT !== s.tierSinceT) s.tierSinceT = s.contextSinceT = t;
 
   // 1. Severity per limit, with hysteresis, on the effective value = the worse of the
   //    smoothed value and its forecast (so the forecast escalates early and a
