@@ -1,0 +1,113 @@
+// Replay end to end vs merely parsing: a generated 24 h trace at 10 Hz (864,000 rows, 12
+// columns, ~45 MB CSV) is (a) parsed by the streaming reader and (b) replayed through the
+// core with policies/default.yaml into the SPEC §8 summary. Each runs in a fresh child
+// process (so peak RSS is the replay's own), three times alternately; medians are reported.
+// Target (issue 3): replay ≤ 2× parse. Also: trace writer speed and the CLI's wall time.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createTraceWriter } from '../dist/trace/writer.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const ROWS = 864_000;
+const COLUMNS = ['t_ms', 'zone.cpu-0', 'zone.gpu-0', 'skin_c', 'battery_c', 'battery_w', 'battery_pct', 'charging', 'mem_avail_mb', 'mem_total_mb', 'psi_mem_some_avg10', 'tok_s'];
+
+async function writeDay(path) {
+  const w = createTraceWriter(path, COLUMNS);
+  const t0 = performance.now();
+  for (let i = 0; i < ROWS; i++) {
+    const load = 0.5 + 0.5 * Math.sin(i / 2000);
+    const soc = Math.round((45 + 40 * load + ((i * 7919) % 13) / 10) * 10) / 10;
+    w.write({
+      t_ms: i * 100,
+      'zone.cpu-0': soc,
+      'zone.gpu-0': Math.round((soc - 3) * 10) / 10,
+      skin_c: Math.round((33 + 9 * load) * 100) / 100,
+      battery_c: Math.round((31 + 6 * load) * 10) / 10,
+      battery_w: Math.round((1 + 5 * load) * 100) / 100,
+      battery_pct: Math.max(5, 100 - Math.floor(i / 9000)),
+      charging: 0,
+      mem_avail_mb: 2500 + ((i * 31) % 1500),
+      mem_total_mb: 7680,
+      psi_mem_some_avg10: i % 600 < 5 ? 12 : 0,
+      tok_s: Math.round((14 - 6 * load) * 10) / 10,
+    });
+  }
+  await w.close();
+  return performance.now() - t0;
+}
+
+function child(kind, trace) {
+  const reader = pathToFileURL(join(repo, 'dist', 'trace', 'reader.js')).href;
+  const run = pathToFileURL(join(repo, 'dist', 'replay', 'run.js')).href;
+  const load = pathToFileURL(join(repo, 'dist', 'policy', 'load.js')).href;
+  const policy = join(repo, 'policies', 'default.yaml');
+  const script = kind === 'parse'
+    ? `const { readTrace } = await import(${JSON.stringify(reader)});
+       const t0 = performance.now(); let n = 0;
+       for await (const b of readTrace(${JSON.stringify(trace)})) n += b.length;
+       const ms = performance.now() - t0;
+       process.stdout.write(JSON.stringify({ n, ms, rssMb: process.resourceUsage().maxRSS / 1024 }));`
+    : `const { replayTrace } = await import(${JSON.stringify(run)});
+       const { loadPolicyFile } = await import(${JSON.stringify(load)});
+       const policy = await loadPolicyFile(${JSON.stringify(policy)});
+       const t0 = performance.now();
+       const s = await replayTrace(${JSON.stringify(trace)}, { policy });
+       const ms = performance.now() - t0;
+       process.stdout.write(JSON.stringify({ n: s.samples, ms, rssMb: process.resourceUsage().maxRSS / 1024, changes: s.decisionChanges }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`${kind} child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export default async function (emit) {
+  if (!existsSync(join(repo, 'policies', 'default.yaml')) || !existsSync(join(repo, 'dist', 'policy', 'load.js'))) {
+    process.stderr.write('replay.bench: policies/default.yaml or the policy loader is missing; skipped\n');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'edgegov-bench-replay-'));
+  try {
+    const trace = join(dir, 'day.csv');
+    const writeMs = await writeDay(trace);
+    const mb = statSync(trace).size / 1e6;
+    emit({ name: 'trace.write_24h_10hz', value: Math.round(ROWS / (writeMs / 1000)), unit: 'samples/s', ms: Math.round(writeMs), fileMB: Math.round(mb * 10) / 10 });
+
+    const parse = [];
+    const replay = [];
+    for (let i = 0; i < 3; i++) {
+      parse.push(child('parse', trace));
+      replay.push(child('replay', trace));
+    }
+    const parseMs = median(parse.map((r) => r.ms));
+    const replayMs = median(replay.map((r) => r.ms));
+    emit({ name: 'replay.parse_24h_10hz', value: Math.round(parseMs), unit: 'ms', samplesPerS: Math.round(ROWS / (parseMs / 1000)), mbPerS: Math.round((mb / (parseMs / 1000)) * 10) / 10 });
+    emit({
+      name: 'replay.replay_24h_10hz',
+      value: Math.round(replayMs),
+      unit: 'ms',
+      samplesPerS: Math.round(ROWS / (replayMs / 1000)),
+      ratioToParse: Math.round((replayMs / parseMs) * 100) / 100,
+      targetRatio: 2,
+      decisionChanges: replay[0].changes,
+    });
+    emit({
+      name: 'replay.peak_rss_24h_10hz',
+      value: Math.round(median(replay.map((r) => r.rssMb))),
+      unit: 'MB',
+      parseOnlyMB: Math.round(median(parse.map((r) => r.rssMb))),
+    });
+
+    // The whole CLI (process start, every command module, policy load, replay, JSON out).
+    const t0 = performance.now();
+    const cli = spawnSync(process.execPath, [join(repo, 'bin', 'edgegov.js'), 'replay', trace, '--json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
+    const cliMs = performance.now() - t0;
+    if (cli.status === 0) emit({ name: 'replay.cli_24h_10hz_wall', value: Math.round(cliMs), unit: 'ms' });
+    else process.stderr.write(`replay.bench: CLI replay failed: ${cli.stderr}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
