@@ -14,7 +14,7 @@
  * Counters are written only when the value changes — a counter holds its value until the
  * next event, so repeats carry no information and would multiply the file size.
  */
-import type { Decision } from '../core/decision.js';
+import { sameKnobs, type Decision } from '../core/decision.js';
 import { SEVERITIES } from '../core/severity.js';
 import { unitOfSignal, type Sample } from '../core/signals.js';
 
@@ -78,7 +78,7 @@ export class TimelineEventBuilder {
   private lastDecision?: Decision;
   private lastMs = 0;
   private started = false;
-  /** Instants written: the first decision plus every change (the core reports the first as a change too). */
+  /** Decision changes seen (instants written = this + 1 for the initial decision, marked `initial`). */
   decisionChanges = 0;
 
   constructor(
@@ -117,7 +117,10 @@ export class TimelineEventBuilder {
       this.counter(key, unitOfSignal(key) ?? 'value', v, ts);
     }
     const first = this.lastDecision === undefined;
-    if (first || changed) {
+    // Changes are judged here with sameKnobs (as the replay summary does), so the instants
+    // match `decisionChanges` whatever the caller's notion of `changed`.
+    void changed;
+    if (first || !sameKnobs(this.lastDecision!, decision)) {
       const dts = msToUs(decision.t_ms);
       for (const [k, v] of Object.entries(knobValues(decision))) {
         if (v !== undefined) this.counter(k, 'value', v, dts);
@@ -126,7 +129,7 @@ export class TimelineEventBuilder {
       this.slice(TRACKS.severity, decision.severity, decision.t_ms);
       this.slice(TRACKS.offload, decision.offload, decision.t_ms);
       this.instant(decision, this.lastDecision);
-      this.decisionChanges++;
+      if (!first) this.decisionChanges++;
     }
     this.lastDecision = decision;
   }
@@ -171,6 +174,7 @@ export class TimelineEventBuilder {
       tid: TRACKS.decisions,
       cat: 'decision',
       args: {
+        ...(prev === undefined ? { initial: true } : {}),
         severity: d.severity,
         tier: d.tier,
         quant: d.quant,

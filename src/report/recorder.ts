@@ -8,7 +8,7 @@
  * tier and severity) are accumulated here at full precision from every sample, never from
  * the downsampled plot data.
  */
-import type { Decision, Reason } from '../core/decision.js';
+import { sameKnobs, type Decision, type Reason } from '../core/decision.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
 import type { Sample } from '../core/signals.js';
 
@@ -136,7 +136,9 @@ export class TimelineRecorder {
         a.count++;
       } else this.acc.set(key, { min: v, max: v, sum: v, count: 1 });
     }
-    if (changed || this.current === undefined) {
+    // Judged with sameKnobs (as the replay summary does), whatever the caller's `changed` says.
+    void changed;
+    if (this.current === undefined || !sameKnobs(this.current, decision)) {
       if (this.decisions.length < this.maxDecisions) this.decisions.push(toReportDecision(decision));
       else this.omitted++;
     }

@@ -78,6 +78,8 @@ describe('Perfetto export', () => {
     expect(changes.length).toBeGreaterThan(6); // the script really climbs and descends the ladder
     const instants = ev.filter((e) => e.ph === 'i');
     expect(instants.length).toBe(changes.length);
+    // The first is the initial decision (marked), the rest are the changes.
+    expect(instants.filter((e) => (e.args as { initial?: boolean }).initial).length).toBe(1);
     instants.forEach((e, k) => {
       expect(e.ts).toBe(changes[k].decision.t_ms * 1000);
       const args = e.args as { tier: string; reasons: { message: string }[]; why: string };

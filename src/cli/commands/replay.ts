@@ -18,6 +18,7 @@ import { parseTimeArg } from '../../replay/time-arg.js';
 import { formatSummary } from '../../replay/format.js';
 import { createProgress } from '../progress.js';
 import { UserError } from '../../util/errors.js';
+import { openRunOutputs } from '../../report/run-outputs.js';
 
 interface ReplayArgs {
   trace: string;
@@ -28,6 +29,8 @@ interface ReplayArgs {
   to?: string;
   strict: boolean;
   lenient: boolean;
+  report?: string;
+  perfetto?: string;
 }
 
 /** Runs several hook sets as one, in order. */
@@ -68,6 +71,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option('to', { type: 'string', describe: 'end of the window, same syntax as --from' })
       .option('strict', { type: 'boolean', default: true, describe: 'stop at the first bad row with file:line and column (default)' })
       .option('lenient', { type: 'boolean', default: false, describe: 'skip bad rows, count them by kind in the summary' })
+      .option('report', { type: 'string', describe: 'write a self-contained HTML report with plots to this file' })
+      .option('perfetto', { type: 'string', describe: 'write a Chrome trace-event JSON for ui.perfetto.dev to this file' })
       .example('$0 replay run.csv --policy policies/default.yaml --json', '')
       .example('$0 replay day.jsonl --from 2h --to 150min --decisions changes.jsonl', '') as unknown as Argv<ReplayArgs>,
   handler: async (argv) => {
@@ -84,6 +89,11 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     if (decisionsOut) {
       hooks.push({ onDecision: (d) => decisionsOut.write(d), onEnd: () => decisionsOut.close() });
     }
+    const outputs = openRunOutputs({
+      report: argv.report, perfetto: argv.perfetto, kind: 'replay', label: argv.trace, policy,
+      title: `edgegov replay ${argv.trace}`, subtitle: `trace ${argv.trace}`, metadata: { trace: argv.trace },
+    });
+    if (outputs) hooks.push({ onStep: (s, r) => outputs.step(s, r.decision, r.changed) });
     // Progress in bytes of the file: known up front, unlike the number of rows.
     const progress = createProgress({ total: fileSize(argv.trace), label: 'replay', enabled: !argv.json });
     hooks.push({ onProgress: (read) => progress.update(read) });
@@ -97,6 +107,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       progress.done();
       decisionsOut?.close();
     }
+    const written = (await outputs?.close(summary)) ?? [];
     process.stdout.write(argv.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary, mode));
+    if (!argv.json) for (const f of written) process.stderr.write(`edgegov: wrote ${f}\n`);
   },
 };

@@ -1,0 +1,93 @@
+/**
+ * The `--report` / `--perfetto` outputs of one run, as a single step sink the replay and
+ * simulate commands feed; `close(summary)` writes the report (with the command's own
+ * summary) and ends the Perfetto trace. Files are checked up front so a bad path fails
+ * before a long run, not after it.
+ */
+import { accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Decision } from '../core/decision.js';
+import type { Sample } from '../core/signals.js';
+import type { Policy } from '../policy/types.js';
+import { createPerfettoWriter, type PerfettoWriter } from '../perfetto/index.js';
+import { EnvError } from '../util/errors.js';
+import type { ReportData, ScoreTable } from './build.js';
+import { writeReport } from './index.js';
+import { TimelineRecorder, type RunTimeline } from './recorder.js';
+
+export interface RunOutputOptions {
+  report?: string;
+  perfetto?: string;
+  kind: ReportData['kind'];
+  /** Run label (controller name, trace file). */
+  label: string;
+  title: string;
+  subtitle?: string;
+  policy: Policy;
+  /** Facts for the Perfetto header (trace, device, scenario …). */
+  metadata?: Record<string, string | number | boolean>;
+}
+
+export interface RunOutputs {
+  step(sample: Sample, decision: Decision, changed: boolean): void;
+  /** Writes what was asked for; returns the files written. */
+  close(summary?: object): Promise<string[]>;
+}
+
+/** Fails now (exit 2) when the file could not be written later. */
+export function checkWritable(path: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new EnvError(`${path}: cannot write there (directory ${dir} is missing or not writable)`);
+  }
+}
+
+/** Undefined when neither output was asked for, so callers add no per-step cost. */
+export function openRunOutputs(o: RunOutputOptions): RunOutputs | undefined {
+  if (o.report === undefined && o.perfetto === undefined) return undefined;
+  if (o.report !== undefined) checkWritable(o.report);
+  const recorder = o.report !== undefined ? new TimelineRecorder({ label: o.label }) : undefined;
+  const perfetto: PerfettoWriter | undefined =
+    o.perfetto !== undefined ? createPerfettoWriter(o.perfetto, { processName: `edgegov ${o.kind} ${o.label}`, metadata: { policy: o.policy.name, ...(o.metadata ?? {}) } }) : undefined;
+  let closed = false;
+  return {
+    step(sample, decision, changed) {
+      recorder?.step(sample, decision, changed);
+      perfetto?.step(sample, decision, changed);
+    },
+    async close(summary) {
+      if (closed) return [];
+      closed = true;
+      const written: string[] = [];
+      if (perfetto) {
+        await perfetto.close();
+        written.push(o.perfetto!);
+      }
+      if (recorder) {
+        writeReport(o.report!, { title: o.title, subtitle: o.subtitle, kind: o.kind, policy: o.policy, runs: [recorder.finish(summary as Record<string, unknown> | undefined)] });
+        written.push(o.report!);
+      }
+      return written;
+    },
+  };
+}
+
+/** For `compare`: one recorder per run, one report with the runs overlaid and the score table. */
+export class CompareReport {
+  private readonly runs: RunTimeline[] = [];
+  constructor(private readonly path: string, private readonly policy: Policy, private readonly title: string) {
+    checkWritable(path);
+  }
+  /** A recorder for one run; call `add` with its finish() result. */
+  recorder(label: string): TimelineRecorder {
+    return new TimelineRecorder({ label });
+  }
+  add(run: RunTimeline): void {
+    this.runs.push(run);
+  }
+  write(scoreTable?: ScoreTable, subtitle?: string): number {
+    return writeReport(this.path, { title: this.title, subtitle, kind: 'compare', policy: this.policy, runs: this.runs, scoreTable });
+  }
+}
