@@ -128,9 +128,9 @@ export async function until(pred: () => boolean | Promise<boolean>, timeoutMs: n
  * The CLI as a child process WITHOUT blocking this process's event loop (spawnSync would
  * freeze the SDK clients under test, so their lease timers would fire on resume).
  */
-export function runCliAsync(args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCliAsync(args: string[], timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: '0' } });
+    const p = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...env, FORCE_COLOR: '0' } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });

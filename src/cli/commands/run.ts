@@ -18,6 +18,7 @@ interface RunArgs {
   metrics: string;
   journal?: string;
   journalEverySample: boolean;
+  journalMaxBytes: number;
   hz?: number;
   deviceId?: string;
   simulate: string;
@@ -38,6 +39,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('socket', { type: 'string', describe: 'Unix socket path (default: $EDGEGOV_SOCKET, $XDG_RUNTIME_DIR/edgegov.sock, or /tmp/edgegov-<uid>.sock)' })
       .option('metrics', { type: 'string', default: '127.0.0.1:9464', describe: 'host:port for /metrics and /healthz; "off" for none' })
       .option('journal', { type: 'string', describe: 'Decision journal (JSONL, size-rotated)' })
+      .option('journal-max-bytes', { type: 'number', default: 16 * 1024 * 1024, describe: 'Rotate the journal at this size (keeps 3 old files)' })
       .option('journal-every-sample', { type: 'boolean', default: false, describe: 'Journal every sample, not only decision changes' })
       .option('hz', { type: 'number', describe: 'Sample rate; overrides the policy\'s sample period' })
       .option('device-id', { type: 'string', describe: 'Identity in metrics and status (default: hostname)' })
@@ -48,6 +50,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('live', { type: 'boolean', describe: 'Live view on stdout (default: when stdout is a TTY)' })
       .option('shutdown-deadline-ms', { type: 'number', default: 5000, describe: 'Force exit this long after SIGTERM' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
+    if (!(argv.journalMaxBytes >= 4096)) throw new UserError(`--journal-max-bytes: expected at least 4096, got ${argv.journalMaxBytes}`);
     if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${argv.hz}`);
     const metrics = argv.metrics === 'off' || argv.metrics === '' ? undefined : argv.metrics;
     if (metrics && !parseHostPort(metrics)) throw new UserError(`--metrics: expected host:port (or "off"), got '${argv.metrics}'`);
@@ -65,6 +68,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         metrics,
         journal: argv.journal,
         journalEverySample: argv.journalEverySample,
+        journalMaxBytes: argv.journalMaxBytes,
         hz: argv.hz,
         deviceId: argv.deviceId,
         simulate: argv.simulate as 'auto' | 'none',
