@@ -46,7 +46,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('device', { type: 'string', default: 'flagship-phone', describe: 'device model: a name from sim/devices/ or a path' })
       .option('scenario', { type: 'string', default: 'sustained-chat', describe: 'scenario: a name from sim/scenarios/ or a path' })
       .option('policy', { type: 'string', describe: "policy YAML (default: the device's class policy, else policies/default.yaml)" })
-      .option('controller', { type: 'string', default: 'edgegov', choices: [...CONTROLLERS], describe: 'who turns the knobs' })
+      .option('controller', { type: 'string', default: 'edgegov', describe: `who turns the knobs: ${CONTROLLERS.join(' | ')}` })
       .option('seed', { type: 'number', describe: "random seed (default: the scenario's)" })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout, nothing else' })
       .option('trace-out', { type: 'string', describe: 'write the samples the controller saw to this trace (CSV or JSONL); replays to the same decisions' })
@@ -55,6 +55,9 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .example('$0 simulate --device rk3588 --scenario long-document --controller stepwise --trace-out run.csv', '') as unknown as Argv<SimulateArgs>,
   handler: async (argv) => {
     const seed = parseSeed(argv.seed);
+    if (!(CONTROLLERS as readonly string[]).includes(argv.controller)) {
+      throw new UserError(`unknown controller '${argv.controller}' (choose from ${CONTROLLERS.join(', ')})`);
+    }
     const device = loadDevice(argv.device);
     const scenario = loadScenario(argv.scenario);
     const policy = await loadPolicyFile(argv.policy ?? defaultPolicyPath(device));

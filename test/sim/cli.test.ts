@@ -1,0 +1,86 @@
+/**
+ * `simulate` and `compare` as a user runs them (the built CLI in a child process):
+ * reproducible JSON, a trace that replays to the same decisions, the compare table.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, runCli, hasStackTrace } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'edgegov-sim-cli-'));
+
+beforeAll(() => { execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' }); }, 120_000);
+
+describe('edgegov simulate', () => {
+  it('same seed → byte-identical --json; another seed → a different run', () => {
+    const args = ['simulate', '--device', 'midrange-phone', '--scenario', 'bursty', '--seed', '11', '--json'];
+    const a = runCli(args), b = runCli(args);
+    expect(a.code).toBe(0);
+    expect(a.stderr).toBe('');
+    expect(a.stdout).toBe(b.stdout);
+    const s = JSON.parse(a.stdout);
+    for (const k of ['device', 'scenario', 'controller', 'durationS', 'tokens', 'cloudTokens', 'qualityWeightedTokens', 'maxC', 'secondsAboveLimit', 'belowFloorS', 'oomEvents', 'knobChanges', 'energyJ', 'score']) {
+      expect(s).toHaveProperty(k);
+    }
+    expect(s.maxC).toHaveProperty('soc');
+    expect(s.maxC).toHaveProperty('skin');
+    expect(s.maxC).toHaveProperty('battery');
+    expect(s.seed).toBe(11);
+    const c = runCli(['simulate', '--device', 'midrange-phone', '--scenario', 'bursty', '--seed', '12', '--json']);
+    expect(c.stdout).not.toBe(a.stdout);
+  });
+
+  it('--trace-out replays through `edgegov replay` to exactly the decisions the simulation made', () => {
+    const trace = join(dir, 'sim.csv');
+    const simDecisions = join(dir, 'sim-decisions.jsonl');
+    const replayDecisions = join(dir, 'replay-decisions.jsonl');
+    const sim = runCli(['simulate', '--device', 'flagship-phone', '--scenario', 'hot-car', '--trace-out', trace, '--decisions', simDecisions, '--json']);
+    expect(sim.code).toBe(0);
+    const rep = runCli(['replay', trace, '--policy', 'policies/flagship-phone.yaml', '--decisions', replayDecisions, '--json']);
+    expect(rep.code).toBe(0);
+    const a = readFileSync(simDecisions, 'utf8');
+    const b = readFileSync(replayDecisions, 'utf8');
+    expect(a.split('\n').length).toBeGreaterThan(3);
+    expect(b).toBe(a);
+    const summary = JSON.parse(rep.stdout);
+    expect(summary.durationS).toBeCloseTo(JSON.parse(sim.stdout).durationS, -1);
+  });
+
+  it('prints a readable summary by default and rejects a bad controller or seed', () => {
+    const r = runCli(['simulate', '--device', 'rpi5', '--scenario', 'long-document', '--controller', 'stepwise']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/rpi5 · long-document · stepwise/);
+    expect(r.stdout).toMatch(/quality-weighted/);
+    const bad = runCli(['simulate', '--controller', 'magic']);
+    expect(bad.code).toBe(1);
+    expect(hasStackTrace(bad.stderr)).toBe(false);
+    const seed = runCli(['simulate', '--seed', '1.5']);
+    expect(seed.code).toBe(1);
+    expect(seed.stderr).toMatch(/--seed must be an integer/);
+  });
+});
+
+describe('edgegov compare', () => {
+  it('runs devices × scenarios × controllers into a table with the acceptance verdict', () => {
+    const r = runCli(['compare', '--devices', 'rpi5', '--scenarios', 'sustained-chat,bursty', '--controllers', 'edgegov,static']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('rpi5'));
+    expect(rows).toHaveLength(4);
+    expect(r.stdout).toMatch(/edgegov holds on \d\/2 device × scenario cells/);
+  });
+  it('--json gives every run and a cell per device × scenario', () => {
+    const r = runCli(['compare', '--devices', 'rk3588', '--scenarios', 'hot-car', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.runs.map((x: { controller: string }) => x.controller)).toEqual(['edgegov', 'static', 'stepwise', 'pid']);
+    expect(j.cells).toHaveLength(1);
+    expect(j.cells[0]).toMatchObject({ device: 'rk3588', scenario: 'hot-car' });
+  });
+  it('rejects an unknown controller with exit 1', () => {
+    const r = runCli(['compare', '--controllers', 'edgegov,bangbang']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown controller 'bangbang'/);
+  });
+});
