@@ -227,9 +227,9 @@ export function parsePolicy(text: string, file: string): ParseResult {
 
   const bin = binaryOffset(text);
   if (bin >= 0) {
-    // Feed the LineCounter the line starts without parsing (yaml would produce noise).
-    for (let i = 0; i < text.length; i++) if (text[i] === '\n') lc.addNewLine(i + 1);
+    // Line starts without parsing (the YAML parser would only add noise about binary data).
     lc.addNewLine(0);
+    for (let i = 0; i < bin; i++) if (text[i] === '\n') lc.addNewLine(i + 1);
     return { problems: [at(bin, `not a text file (control byte 0x${text.charCodeAt(bin).toString(16).padStart(2, '0')}); a policy is UTF-8 YAML`)] };
   }
 
