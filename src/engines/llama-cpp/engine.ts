@@ -274,6 +274,9 @@ export class LlamaCppEngine implements InferenceEngine {
       }
 
       const out: Token[] = [];
+      // Tokens up to here have been streamed; text is detokenized from here on (with the
+      // preceding tokens as context) so streaming stays linear in the answer length.
+      let emittedTokens = 0;
       let emitted = '';
       let finishReason: FinishReason = 'length';
       let firstAt: number | undefined;
@@ -289,18 +292,25 @@ export class LlamaCppEngine implements InferenceEngine {
         lastAt = now();
         if (token === eos && !req.ignoreEos) { finishReason = 'stop'; break; }
         out.push(token);
-        const text = model.detokenize(out);
-        // A byte token may end mid-character: wait for the rest before emitting.
-        if (!text.endsWith('\uFFFD') && text.length > emitted.length) {
-          req.onText?.(text.slice(emitted.length));
-          emitted = text;
+        const piece = model.detokenize(out.slice(emittedTokens), false, out.slice(Math.max(0, emittedTokens - 8), emittedTokens));
+        // A byte token may end mid-character: hold it for the rest of the character — but no
+        // longer than a UTF-8 sequence can be, or a model emitting invalid bytes would stall the stream.
+        if (piece && (!piece.endsWith('\uFFFD') || out.length - emittedTokens >= 4)) {
+          req.onText?.(piece);
+          emitted += piece;
+          emittedTokens = out.length;
         }
         if (out.length >= fitted.maxTokens) { finishReason = 'length'; break; }
         if (knobs.pacingMs > 0) await sleep(knobs.pacingMs, ac.signal);
         if (ac.signal.aborted) { finishReason = stopReason(); break; }
       }
-      const finalText = model.detokenize(out);
-      if (finalText.length > emitted.length) req.onText?.(finalText.slice(emitted.length));
+      if (emittedTokens < out.length) {
+        const rest = model.detokenize(out.slice(emittedTokens), false, out.slice(Math.max(0, emittedTokens - 8), emittedTokens));
+        if (rest) req.onText?.(rest);
+        emitted += rest;
+      }
+      // The reply is exactly what was streamed.
+      const finalText = emitted;
       const prefillMs = (firstAt ?? now()) - tPrefill0;
       const decodeMs = lastAt - (firstAt ?? lastAt);
       return {
