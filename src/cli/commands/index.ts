@@ -17,6 +17,8 @@ import { calibrateCommand } from './calibrate.js';
 import { policyCommand } from './policy.js';
 import { simulateCommand } from './simulate.js';
 import { compareCommand } from './compare.js';
+import { recordCommand } from './record.js';
+import { inventoryCommand } from './inventory.js';
 
 export const commands: CommandModule[] = [
   runCommand as unknown as CommandModule,
@@ -27,8 +29,8 @@ export const commands: CommandModule[] = [
   compareCommand as unknown as CommandModule,
   traceCommand,
   policyCommand,
-  notBuilt('record', 'Record live sensors into a trace'),
-  notBuilt('inventory', 'Show the device and the sensors found'),
+  recordCommand as unknown as CommandModule,
+  inventoryCommand as unknown as CommandModule,
   statusCommand as unknown as CommandModule,
   reloadCommand as unknown as CommandModule,
   modelCommand,
