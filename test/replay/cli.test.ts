@@ -1,5 +1,6 @@
 /** `edgegov replay` through the built CLI: exit codes, exact messages, stdout purity, flags. */
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +122,18 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
     expect(r.stdout).toMatch(/^replay .* with policy 'default-phone' \(strict\)\n/);
     expect(r.stdout).toMatch(/samples +1200 over 10m00s/);
     expect(r.stdout + r.stderr).not.toMatch(/\x1b|\r/);
+  });
+
+  // `script` gives the child a real pseudo-terminal, the only way to see what a user at a terminal sees.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!hasScript)('on a TTY a progress bar is drawn on stderr, and erased; never with --json', () => {
+    const cmd = (extra: string) =>
+      `stty cols 100; ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repoRoot, 'bin', 'edgegov.js'))} replay ${JSON.stringify(good)} --policy ${JSON.stringify(policy)} ${extra} >/dev/null`;
+    const tty = spawnSync('script', ['-qec', cmd(''), '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(tty.stdout).toMatch(/\r\x1b\[Kreplay \[[#-]+\] +\d+%/);
+    expect(tty.stdout.endsWith('\r\x1b[K')).toBe(true);
+    const json = spawnSync('script', ['-qec', cmd('--json'), '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(json.stdout).toBe('');
   });
 
   it('JSONL traces replay the same as CSV', () => {
