@@ -48,7 +48,8 @@ export class Journal {
     this.fsyncEveryLines = opts.fsyncEveryLines ?? 100;
     this.fsyncEveryMs = opts.fsyncEveryMs ?? 1000;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    this.fd = fs.openSync(this.file, 'a', 0o640);
+    // a+ = O_APPEND (every write lands at the end, whole) and readable for the tail check.
+    this.fd = fs.openSync(this.file, 'a+', 0o640);
     this.sizeBytes = fs.fstatSync(this.fd).size;
     this.repairTail();
     this.timer = setInterval(() => this.sync(), this.fsyncEveryMs);
