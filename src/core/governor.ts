@@ -67,9 +67,9 @@ class CoreState implements GovernorState {
   /** Since when observed tok/s has stayed below the floor while generating (NaN = not). */
   slowSinceT = NaN;
   reasons: Reason[] = [];
-  /** Signature of what the reasons describe; reasons are rebuilt when it changes. */
-  sig: Int32Array;
-  nextSig: Int32Array;
+  /** Signature of what the reasons describe (besides limit levels and sensor health, which
+   *  report their own changes); reasons are rebuilt when any of it changes. */
+  readonly sig = new Int32Array(8).fill(-2);
 
   constructor(policy: Policy) {
     this.policy = policy;
@@ -77,9 +77,6 @@ class CoreState implements GovernorState {
     this.est = new Estimator(policy);
     this.levels = new Int8Array(this.cp.limits.length).fill(-1);
     this.limitFlags = new Uint8Array(this.cp.limits.length);
-    const sigLen = this.cp.limits.length + this.cp.signalNames.length + 8;
-    this.sig = new Int32Array(sigLen).fill(-1);
-    this.nextSig = new Int32Array(sigLen);
   }
 
   /**
@@ -154,6 +151,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   //    forecast-entered level clears only when value and forecast are both past clearAt).
   let sev = 0;
   let unusableLimit = false;
+  let limitsMoved = false;
   const limits = cp.limits;
   for (let li = 0; li < limits.length; li++) {
     const L = limits[li];
@@ -162,6 +160,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     let lvl = prevLvl;
     if (!est.usable[i]) {
       // Missing ≠ cool: keep the latched level; the safe-tier floor below covers the unknown.
+      if (s.limitFlags[li] !== F_UNUSABLE) limitsMoved = true;
       s.limitFlags[li] = F_UNUSABLE;
       unusableLimit = true;
     } else {
@@ -184,6 +183,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
         const held = lvl <= prevLvl && (s.limitFlags[li] & F_FORECAST) === 0 && (rising ? v >= clear[lvl] : v <= clear[lvl]);
         if (!crossed && !held) flags = F_FORECAST;
       }
+      if (flags !== s.limitFlags[li] || lvl !== prevLvl) limitsMoved = true;
       s.limitFlags[li] = flags;
       s.levels[li] = lvl;
     }
@@ -318,26 +318,17 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   const changed = last === undefined || !sameKnobs(last, decision);
 
   // Reasons: rebuilt only when the knobs or the binding constraints change.
-  const sig = s.nextSig;
-  let k = 0;
-  for (let li = 0; li < limits.length; li++) sig[k++] = (s.levels[li] + 1) | (s.limitFlags[li] << 4);
-  for (let i = 0; i < est.health.length; i++) sig[k++] = est.health[i];
-  sig[k++] = capIdx;
-  sig[k++] = battIdx;
-  sig[k++] = forcedIdx;
-  sig[k++] = mem;
-  sig[k++] = dwellHeld ? 1 : 0;
-  sig[k++] = offloadCause;
-  sig[k++] = safe ? 1 : 0;
-  sig[k++] = tierI;
-  let sigChanged = changed;
-  if (!sigChanged) {
-    const old = s.sig;
-    for (let j = 0; j < k; j++) if (old[j] !== sig[j]) { sigChanged = true; break; }
-  }
+  const sig = s.sig;
+  let sigChanged = changed || limitsMoved || est.healthChanged;
+  if (sig[0] !== capIdx) { sig[0] = capIdx; sigChanged = true; }
+  if (sig[1] !== battIdx) { sig[1] = battIdx; sigChanged = true; }
+  if (sig[2] !== forcedIdx) { sig[2] = forcedIdx; sigChanged = true; }
+  if (sig[3] !== mem) { sig[3] = mem; sigChanged = true; }
+  const dh = dwellHeld ? 1 : 0;
+  if (sig[4] !== dh) { sig[4] = dh; sigChanged = true; }
+  if (sig[5] !== offloadCause) { sig[5] = offloadCause; sigChanged = true; }
+  if (sig[6] !== tierI) { sig[6] = tierI; sigChanged = true; }
   if (sigChanged) {
-    s.nextSig = s.sig;
-    s.sig = sig;
     s.reasons = buildReasons(s, sev, capIdx, battIdx, mem, budget, dwellHeld, offloadCause, safe, tierI, cand, ctx, t);
     decision.reasons = s.reasons;
   }

@@ -85,9 +85,21 @@ export class Estimator {
   private readonly sxx: Float64Array;
   private readonly sxv: Float64Array;
   private readonly moved: Uint8Array;
+  // Per-signal limits as flat arrays: the hot loop reads these, not the spec objects.
+  private readonly names: string[];
+  private readonly minV: Float64Array;
+  private readonly maxV: Float64Array;
+  private readonly slewV: Float64Array;
+  private readonly holdV: Float64Array;
+  private readonly stuckOk: Uint8Array;
+  private readonly forecastOn: Uint8Array;
+  /** Copies this policy's signals out of a sample into `raw` (generated; see makeReader). */
+  private readonly readInto: (sample: Readonly<Record<string, number | undefined>>, raw: Float64Array) => void;
   private lastDtMs = NaN;
   private lastAlpha = 1;
   lastT = NaN;
+  /** True when any signal's health code changed in the last update (reasons need rebuilding). */
+  healthChanged = false;
 
   constructor(policy: Policy, extraSignals: readonly string[] = []) {
     const specs: SignalSpecCompiled[] = [];
@@ -152,30 +164,38 @@ export class Estimator {
     this.sxx = new Float64Array(n);
     this.sxv = new Float64Array(n);
     this.moved = new Uint8Array(n);
+    this.names = specs.map((s) => s.name);
+    this.readInto = makeReader(this.names);
+    this.minV = Float64Array.from(specs.map((s) => s.min));
+    this.maxV = Float64Array.from(specs.map((s) => s.max));
+    this.slewV = Float64Array.from(specs.map((s) => s.maxSlewPerS));
+    this.holdV = Float64Array.from(specs.map((s) => s.holdMs));
+    this.stuckOk = Uint8Array.from(specs.map((s) => (s.stuckEligible ? 1 : 0)));
+    this.forecastOn = Uint8Array.from(specs.map((s) => (s.forecasted ? 1 : 0)));
   }
 
   /** Feed one sample. Mutates this estimator. */
   update(sample: Readonly<Record<string, number | undefined>>): void {
     const t = sample.t_ms as number;
-    const n = this.signals.length;
+    const n = this.names.length;
     const raw = this.raw;
+    const moved = this.moved;
+    const prevRaw = this.prevRaw;
     // Pass 1: readings, and which signals moved (for stuck detection).
-    for (let i = 0; i < n; i++) {
-      const r = sample[this.signals[i].name];
-      raw[i] = r === undefined ? NaN : r;
-    }
-    computeVirtuals(this.virtuals, sample, raw);
+    this.readInto(sample, raw);
+    if (this.virtuals.specs.length > 0) computeVirtuals(this.virtuals, sample, raw);
     let movedCount = 0;
     for (let i = 0; i < n; i++) {
       const r = raw[i];
-      if (!Number.isFinite(r)) {
+      if (r - r !== 0) {
+        // NaN or ±Infinity: no reading.
         raw[i] = NaN;
-        this.moved[i] = 0;
+        moved[i] = 0;
         continue;
       }
-      const p = this.prevRaw[i];
+      const p = prevRaw[i];
       const m = p === p && r !== p ? 1 : 0;
-      this.moved[i] = m;
+      moved[i] = m;
       movedCount += m;
     }
     // EMA weight for this dt (cached: sample periods are nearly always constant).
@@ -186,36 +206,48 @@ export class Estimator {
     }
     const alpha = this.lastAlpha;
     // Pass 2: health, hold, smoothing, slope.
+    const minV = this.minV;
+    const maxV = this.maxV;
+    const slewV = this.slewV;
+    const stuckOk = this.stuckOk;
+    const lastGoodT = this.lastGoodT;
+    const sameCount = this.sameCount;
+    const health = this.health;
+    let healthChanged = false;
     for (let i = 0; i < n; i++) {
-      const spec = this.signals[i];
+      const oldHealth = health[i];
       const r = raw[i];
       let cls = H_OK;
       if (r !== r) cls = H_MISSING;
       else {
-        if (r < spec.min || r > spec.max) cls = H_OUT_OF_RANGE;
+        if (r < minV[i] || r > maxV[i]) cls = H_OUT_OF_RANGE;
         else {
-          const lg = this.lastGoodT[i];
-          if (lg === lg && spec.maxSlewPerS !== Infinity) {
-            const dtS = Math.max(1, t - lg) / 1000;
-            if (Math.abs(r - this.current[i]) > spec.maxSlewPerS * dtS && this.usable[i]) cls = H_SPIKE;
+          const lg = lastGoodT[i];
+          const slew = slewV[i];
+          if (lg === lg && slew !== Infinity && this.usable[i] === 1) {
+            const dtS = (t - lg > 1 ? t - lg : 1) / 1000;
+            const d = r - this.current[i];
+            if ((d < 0 ? -d : d) > slew * dtS) cls = H_SPIKE;
           }
         }
-        if (spec.stuckEligible) {
-          if (this.moved[i]) this.sameCount[i] = 0;
-          else if (movedCount > 0) this.sameCount[i]++;
-          if (cls === H_OK && this.sameCount[i] >= this.stuckSamples) cls = H_STUCK;
+        if (stuckOk[i] === 1) {
+          if (moved[i] === 1) sameCount[i] = 0;
+          else if (movedCount > 0) sameCount[i]++;
+          if (cls === H_OK && sameCount[i] >= this.stuckSamples) cls = H_STUCK;
         }
-        this.prevRaw[i] = r;
+        prevRaw[i] = r;
       }
       if (cls === H_OK) this.accept(i, t, r, alpha);
       else this.reject(i, t, cls);
+      if (health[i] !== oldHealth) healthChanged = true;
     }
+    this.healthChanged = healthChanged;
     this.lastT = t;
   }
 
   private accept(i: number, t: number, r: number, alpha: number): void {
     const lg = this.lastGoodT[i];
-    if (lg !== lg || t - lg > this.signals[i].holdMs || !this.usable[i]) {
+    if (lg !== lg || t - lg > this.holdV[i] || this.usable[i] === 0) {
       // First reading, or back after a failure: old history says nothing about now.
       this.value[i] = r;
       this.ringLen[i] = 0;
@@ -231,7 +263,7 @@ export class Estimator {
     this.usable[i] = 1;
     this.health[i] = H_OK;
     this.faultSinceT[i] = NaN;
-    if (this.signals[i].forecasted) this.pushSlope(i, t, r);
+    if (this.forecastOn[i] === 1) this.pushSlope(i, t, r);
   }
 
   private reject(i: number, t: number, cls: number): void {
@@ -240,7 +272,7 @@ export class Estimator {
       this.faultCause[i] = cls;
     }
     const lg = this.lastGoodT[i];
-    const holdable = cls !== H_STUCK && this.usable[i] === 1 && lg === lg && t - lg <= this.signals[i].holdMs;
+    const holdable = cls !== H_STUCK && this.usable[i] === 1 && lg === lg && t - lg <= this.holdV[i];
     if (holdable) {
       this.health[i] = cls; // held: value, current, slope and forecast stay as they were
       return;
@@ -376,6 +408,20 @@ export class Estimator {
     }
     this.lastT = old.lastT;
   }
+}
+
+/**
+ * A reader specialised to the policy's signal names: `raw[0] = s["soc_c"]; …`. Constant
+ * property names give V8 monomorphic inline caches for samples of one shape, several times
+ * faster than a loop of computed-key lookups — this is the hottest line of the core. The
+ * names are embedded with JSON.stringify, so any string is a safe literal.
+ */
+function makeReader(names: readonly string[]): (sample: Readonly<Record<string, number | undefined>>, raw: Float64Array) => void {
+  const body = names
+    .map((name, i) => `v = s[${JSON.stringify(name)}]; raw[${i}] = v === undefined ? NaN : v;`)
+    .join('\n');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('s', 'raw', `let v;\n${body}`) as (s: Readonly<Record<string, number | undefined>>, raw: Float64Array) => void;
 }
 
 export interface SignalEstimate {
