@@ -7,6 +7,9 @@ import { EdgegovClient, EdgegovProtocolError, requestOnce } from '../../ipc/clie
 import type { DaemonStatus } from '../../ipc/protocol.js';
 import { defaultSocketPath } from '../../ipc/socket-path.js';
 import { EnvError } from '../../util/errors.js';
+import { loadPolicyFile } from '../../policy/load.js';
+import type { Policy } from '../../policy/types.js';
+import { DashboardHistory, renderDashboard } from '../../report/dashboard.js';
 
 interface StatusArgs { socket?: string; json: boolean; watch: boolean; intervalMs: number; timeoutMs: number }
 
@@ -72,6 +75,11 @@ async function watch(socket: string, argv: StatusArgs): Promise<void> {
   const client = new EdgegovClient({ socketPath: socket, log: false, requestTimeoutMs: argv.timeoutMs });
   const tty = Boolean(process.stdout.isTTY) && !argv.json;
   let drawn = 0;
+  // On a terminal: the dashboard (src/report/dashboard.ts), with a minute of history and the
+  // daemon's policy (re-read when it reloads) for the limit gauges; best effort.
+  const history = new DashboardHistory(60);
+  let policy: Policy | undefined;
+  let policyKey: string | undefined;
   const draw = async () => {
     if (!client.connected) {
       const msg = `waiting for the daemon on ${socket}…${client.leaseExpired ? ' (lease expired: clients are on the safe tier)' : ''}`;
@@ -80,7 +88,15 @@ async function watch(socket: string, argv: StatusArgs): Promise<void> {
     }
     try {
       const s = await client.status();
-      paint(argv.json ? JSON.stringify(s) : renderStatus(s));
+      if (tty) {
+        history.push(s.signals);
+        const key = `${s.policy.file}@${s.policy.loadedAt}`;
+        if (key !== policyKey) {
+          policyKey = key;
+          policy = await loadPolicyFile(s.policy.file).catch(() => undefined);
+        }
+        paint(renderDashboard(s, history, { policy, width: process.stdout.columns, color: true }).join('\n'));
+      } else paint(argv.json ? JSON.stringify(s) : renderStatus(s));
     } catch { /* disconnected mid-request: the next tick shows it */ }
   };
   const paint = (text: string) => {
