@@ -9,7 +9,8 @@
  * src/replay/run.ts: `onStep` sees every sample with its step result, `onDecision` every
  * change, `onEnd` is awaited once after the last sample). `combineHooks` fans them out.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { loadPolicyFile } from '../../policy/load.js';
 import { replayTrace, type ReplayHooks } from '../../replay/run.js';
@@ -50,6 +51,15 @@ export function combineHooks(sets: ReplayHooks[]): ReplayHooks {
   };
 }
 
+const DEFAULT_POLICY = 'policies/default.yaml';
+
+/** The default policy is looked up in the working directory first, then beside this installation. */
+function policyPath(given: string): string {
+  if (given !== DEFAULT_POLICY || existsSync(given)) return given;
+  const shipped = fileURLToPath(new URL('../../../policies/default.yaml', import.meta.url));
+  return existsSync(shipped) ? shipped : given;
+}
+
 function fileSize(path: string): number {
   try {
     return statSync(path).size;
@@ -64,7 +74,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   builder: (y: Argv) =>
     y
       .positional('trace', { type: 'string', describe: 'trace file (CSV or JSONL, SPEC §4)', demandOption: true })
-      .option('policy', { type: 'string', default: 'policies/default.yaml', describe: 'policy YAML' })
+      .option('policy', { type: 'string', default: DEFAULT_POLICY, describe: 'policy YAML (default: ./policies/default.yaml, else the one shipped with edgegov)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the SPEC §8 summary as JSON on stdout, nothing else' })
       .option('decisions', { type: 'string', describe: 'write the first decision and every change to this JSONL file' })
       .option('from', { type: 'string', describe: 'start of the window: seconds of trace time, or with a unit (90, 500ms, 10min, 1h)' })
@@ -82,7 +92,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       throw new UserError(`--to (${argv.to}) is before --from (${argv.from})`);
     }
     const mode = argv.lenient ? 'lenient' : 'strict';
-    const policy = await loadPolicyFile(argv.policy);
+    const policy = await loadPolicyFile(policyPath(argv.policy));
 
     const hooks: ReplayHooks[] = [];
     const decisionsOut = argv.decisions !== undefined ? openDecisionsOut(argv.decisions) : undefined;
