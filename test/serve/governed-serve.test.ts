@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { join } from 'node:path';
 import { synthesizeModels } from '../../src/model/synth.js';
+import { requestOnce } from '../../src/ipc/client.js';
 import {
   chat, chatStream, cleanup, FixtureRoot, serveStatus, startDaemon, startFakeCloud, startServe, tempDir, waitFor,
   type Proc,
@@ -97,6 +98,30 @@ describe('serve in front of the governed llama.cpp engine', () => {
     expect((await fetch(`${serve.url}/v1/chat/completions`)).status).toBe(405);
     // Still serving after all that.
     expect((await chat(serve.url, ask('still there?'))).status).toBe(200);
+
+    // What the engine measured went back to the governor (`report` → the daemon's tok_s feedback).
+    const daemonStatus = await requestOnce<any>(socket, { op: 'status' });
+    expect(daemonStatus.status.lastReport.tokS).toBeGreaterThan(0);
+    expect(daemonStatus.status.lastReport.firstTokenMs).toBeGreaterThan(0);
+  });
+
+  it('a client that goes away mid-stream stops its generation; the engine serves the next request', async () => {
+    const ac = new AbortController();
+    const r = await fetch(`${serve.url}/v1/chat/completions`, {
+      method: 'POST', signal: ac.signal, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ask('a very long answer please', { max_tokens: 1500, stream: true, edgegov: { ignore_eos: true } })),
+    });
+    const reader = r.body!.getReader();
+    let seen = '';
+    while (!seen.includes('"content":"') || seen.split('data: ').length < 6) seen += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    const st = await waitFor('the engine to go idle', async () => {
+      const x = await serveStatus(serve.url);
+      return x.engine.busy ? undefined : x;
+    }, 5000);
+    expect(st.lastResult.finishReason).toBe('abort');
+    expect(st.lastResult.completionTokens).toBeLessThan(1500);
+    expect((await chat(serve.url, ask('next'))).status).toBe(200);
   });
 
   it('heat → the next request runs on the leaner tier (model file and RSS change); cool → back to rich after hysteresis and dwell', async () => {

@@ -333,7 +333,7 @@ export class LlamaCppEngine implements InferenceEngine {
   /** Sizes the next prompt chunk so one chunk takes about `chunkBudgetMs`. */
   private adaptChunk(tokens: number, ms: number, batchSize: number): void {
     if (tokens < 4 || ms <= 0) return;
-    const budget = this.opts.chunkBudgetMs ?? 40;
+    const budget = this.opts.chunkBudgetMs ?? 20;
     const perToken = ms / tokens;
     const ideal = Math.floor(budget / perToken);
     // Grow gently (a single fast chunk may be a fluke), shrink at once.
