@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -64,6 +65,23 @@ void CallJs(Napi::Env env, Napi::Function cb, std::nullptr_t*, Event* ev) {
     // A throwing listener must not leave an exception pending on a native frame.
     napi_fatal_exception(env, e.Value());
   }
+}
+
+// Only procfs and cgroup2 pressure files take triggers. Refusing anything else before the write
+// matters: on a regular file (a fixture tree, a copied trace) the "trigger" write would
+// silently overwrite the file's contents.
+constexpr long kProcMagic = 0x9fa0;
+constexpr long kCgroup2Magic = 0x63677270;
+
+int OpenPressureFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) != 0 || (long(sfs.f_type) != kProcMagic && long(sfs.f_type) != kCgroup2Magic)) {
+    close(fd);
+    return -EOPNOTSUPP;
+  }
+  return fd;
 }
 
 using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Event, CallJs>;
@@ -123,8 +141,8 @@ class PsiWatcher : public Napi::ObjectWrap<PsiWatcher> {
     if (stopped_) return Napi::Number::New(env, -EBADF);
     std::string path = info[0].As<Napi::String>().Utf8Value();
     std::string text = info[1].As<Napi::String>().Utf8Value();
-    int fd = open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return Napi::Number::New(env, -errno);
+    int fd = OpenPressureFile(path);
+    if (fd < 0) return Napi::Number::New(env, fd);
     // +1: the NUL is part of the write, so the kernel's last-byte overwrite hits only the NUL.
     ssize_t w = write(fd, text.c_str(), text.size() + 1);
     if (w < 0) {
@@ -253,8 +271,8 @@ Napi::Value ProbeTrigger(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   std::string text = info[1].As<Napi::String>().Utf8Value();
   bool withNul = info[2].ToBoolean().Value();
-  int fd = open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return Napi::Number::New(env, -errno);
+  int fd = OpenPressureFile(path);
+  if (fd < 0) return Napi::Number::New(env, fd);
   ssize_t w = write(fd, text.c_str(), text.size() + (withNul ? 1 : 0));
   int rc = w < 0 ? -errno : 0;
   close(fd);

@@ -63,7 +63,11 @@ export interface SensorBinding {
   /** `native`, `fallback` or `mock`: shown in inventory, logs and metrics. */
   readonly name: 'native' | 'fallback' | 'mock';
   openReader(files: readonly FileSpec[]): FileReader;
-  /** Arms one trigger. Never throws for a kernel refusal: returns the errno instead. */
+  /**
+   * Arms one trigger. Never throws for a kernel refusal: returns the errno instead.
+   * EOPNOTSUPP when the path is not a procfs/cgroup2 pressure file (e.g. a fixture tree):
+   * nothing is written to it.
+   */
   watchPressure(spec: PressureTriggerSpec, cb: (ev: PressureEvent) => void): PressureWatchResult;
   /** Releases threads and fds the binding holds for pressure watching (idempotent). */
   close(): void;
@@ -89,6 +93,7 @@ export const ERRNO = {
   ESPIPE: 29,
   ENODATA: 61,
   EBADMSG: 74,
+  EOPNOTSUPP: 95,
   ESTALE: 116,
 } as const;
 

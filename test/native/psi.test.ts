@@ -76,6 +76,27 @@ describe.skipIf(!addon || !psiReadable)('real PSI triggers (native)', () => {
   });
 });
 
+describe.skipIf(!addon)('trigger safety', () => {
+  it('a regular file (a fixture) is refused with EOPNOTSUPP and never written', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'edgegov-psi-'));
+    const file = join(dir, 'memory');
+    const text = 'some avg10=1.00 avg60=0.50 avg300=0.10 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n';
+    writeFileSync(file, text);
+    const b = createNativeBinding(addon!);
+    try {
+      expect(b.watchPressure({ path: file, kind: 'some', stallUs: 300000, windowUs: 2000000 }, () => {})).toMatchObject({ ok: false, code: 'EOPNOTSUPP' });
+      expect(addon!.probeTrigger(file, 'some 1 2000000', true)).toBe(-ERRNO.EOPNOTSUPP);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    } finally {
+      b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 const cgSetup = addon && psiReadable ? makeMemoryCgroup(64 << 20) : { why: 'no addon or no PSI' };
 if (!cgSetup.cg) console.warn(`cgroup PSI tests skipped: ${cgSetup.why}`);
 else cgSetup.cg.remove(); // probe only; each test makes its own
