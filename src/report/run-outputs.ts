@@ -91,3 +91,31 @@ export class CompareReport {
     return writeReport(this.path, { title: this.title, subtitle, kind: 'compare', policy: this.policy, runs: this.runs, scoreTable });
   }
 }
+
+/** The simulator's period record (src/sim/run.ts StepRecord), as far as the outputs read it. */
+export interface SimStepLike {
+  sample: Sample;
+  decision: Decision;
+  truthC: { soc: number; skin?: number; battery?: number };
+  clockScale: number;
+  tick: { dtS: number; localTokens: number; cloudTokens: number; energyJ: number };
+}
+
+/**
+ * What a simulation period adds to the plots beyond what the controller saw: the true
+ * temperatures (`true_*_c`, beside the sensed ones), the tokens/s actually produced and the
+ * mean power of the period.
+ */
+export function simulationSample(rec: SimStepLike): Sample {
+  const dt = rec.tick.dtS > 0 ? rec.tick.dtS : Number.NaN;
+  return {
+    ...rec.sample,
+    true_soc_c: rec.truthC.soc,
+    true_skin_c: rec.truthC.skin,
+    true_battery_c: rec.truthC.battery,
+    'sim.local_tok_s': rec.tick.localTokens / dt,
+    'sim.cloud_tok_s': rec.tick.cloudTokens / dt,
+    'sim.power_w': rec.tick.energyJ / dt,
+    'sim.clock_scale': rec.clockScale,
+  };
+}

@@ -19,6 +19,7 @@ import { createTraceWriter, type TraceWriter } from '../../trace/writer.js';
 import { openDecisionsOut, type DecisionsOut } from '../../replay/decisions-out.js';
 import { createProgress } from '../progress.js';
 import { UserError } from '../../util/errors.js';
+import { openRunOutputs, simulationSample } from '../../report/run-outputs.js';
 
 interface SimulateArgs {
   device: string;
@@ -29,6 +30,8 @@ interface SimulateArgs {
   json: boolean;
   traceOut?: string;
   decisions?: string;
+  report?: string;
+  perfetto?: string;
 }
 
 export function parseSeed(v: unknown): number | undefined {
@@ -51,6 +54,8 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout, nothing else' })
       .option('trace-out', { type: 'string', describe: 'write the samples the controller saw to this trace (CSV or JSONL); replays to the same decisions' })
       .option('decisions', { type: 'string', describe: 'write the first decision and every change to this JSONL file' })
+      .option('report', { type: 'string', describe: 'write a self-contained HTML report with plots to this file' })
+      .option('perfetto', { type: 'string', describe: 'write a Chrome trace-event JSON for ui.perfetto.dev to this file' })
       .example('$0 simulate --device flagship-phone --scenario hot-car --json', '')
       .example('$0 simulate --device rk3588 --scenario long-document --controller stepwise --trace-out run.csv', '') as unknown as Argv<SimulateArgs>,
   handler: async (argv) => {
@@ -64,6 +69,11 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const controller = argv.controller as ControllerName;
     let trace: TraceWriter | undefined;
     let decisions: DecisionsOut | undefined;
+    const outputs = openRunOutputs({
+      report: argv.report, perfetto: argv.perfetto, kind: 'simulate', label: controller, policy,
+      title: `edgegov simulate: ${device.name} · ${scenario.name} · ${controller}`, subtitle: `device ${device.name}, scenario ${scenario.name}, controller ${controller}`,
+      metadata: { device: device.name, scenario: scenario.name, controller },
+    });
     const progress = createProgress({ total: scenario.durationS * 1000, label: 'simulate', enabled: !argv.json });
     let summary;
     try {
@@ -78,12 +88,15 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         onSample: argv.traceOut === undefined ? undefined : (s) => trace!.write(s),
         onDecision: decisions ? (d) => decisions!.write(d) : undefined,
         onProgress: (done) => progress.update(done),
+        onStep: outputs ? (rec) => outputs.step(simulationSample(rec), rec.decision, false) : undefined,
       });
     } finally {
       progress.done();
       decisions?.close();
       await trace?.close();
     }
+    const written = (await outputs?.close(summary)) ?? [];
     process.stdout.write(argv.json ? JSON.stringify(summary, null, 2) + '\n' : formatSimSummary(summary));
+    if (!argv.json) for (const f of written) process.stderr.write(`edgegov: wrote ${f}\n`);
   },
 };
