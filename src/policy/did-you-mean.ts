@@ -18,11 +18,11 @@ export function levenshtein(a: string, b: string): number {
 
 /**
  * The closest candidate, when it is close enough to be a likely slip: 1 edit for words of
- * up to 3 letters, 2 up to 8, 3 beyond; case-insensitive. Undefined otherwise.
+ * up to 4 letters, 2 up to 8, 3 beyond; case-insensitive. Undefined otherwise.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
-  const limit = w.length <= 3 ? 1 : w.length <= 8 ? 2 : 3;
+  const limit = w.length <= 4 ? 1 : w.length <= 8 ? 2 : 3;
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

@@ -191,10 +191,10 @@ export function parseQuantity(raw: unknown, kind: UnitKind, rate = false): UnitR
     const v = Number(numeral);
     return { ok: true, value: v * perFactor };
   }
-  const def = UNITS[kind][unit];
+  const def = Object.prototype.hasOwnProperty.call(UNITS[kind], unit) ? UNITS[kind][unit] : undefined;
   if (!def) {
     let hint = '';
-    const slip = SLIPS[unit];
+    const slip = Object.prototype.hasOwnProperty.call(SLIPS, unit) ? SLIPS[unit] : undefined;
     const other = otherKindOf(unit, kind);
     const near = closest(unit, unitsOf(kind));
     if (kind === 'temperature' && /^°?[FK]$/.test(unit)) hint = ' (temperatures are in °C; Fahrenheit and kelvin are not accepted)';
