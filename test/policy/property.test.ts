@@ -157,9 +157,9 @@ describe('mutated shipped policies (in-process)', () => {
         const text = mutateTree(texts[k], ops);
         checkResult(parsePolicy(text, 'mutated.yaml'), text);
       }),
-      { numRuns: 600 },
+      { numRuns: 400 },
     );
-  });
+  }, 120_000);
 
   it('raw text mutations: parsePolicy never throws and always explains itself', () => {
     fc.assert(
@@ -167,9 +167,9 @@ describe('mutated shipped policies (in-process)', () => {
         const text = mutateText(texts[k], edits as RawEdit[]);
         checkResult(parsePolicy(text, 'mutated.yaml'), text);
       }),
-      { numRuns: 600 },
+      { numRuns: 400 },
     );
-  });
+  }, 120_000);
 });
 
 describe('mutated shipped policies (through the CLI)', () => {
@@ -197,5 +197,5 @@ describe('mutated shipped policies (through the CLI)', () => {
       const problem = r.stderr.includes(`${f}:`);
       expect(valid !== problem).toBe(true);
     }
-  });
+  }, 120_000);
 });
