@@ -73,6 +73,8 @@ function quoteCell(cell: string): string {
   return JSON.stringify(shown);
 }
 
+const JSON_DOCUMENT_HINT = "this looks like a JSON document, not a trace (CSV or one JSON object per line); turn it into one with 'edgegov trace convert'";
+
 class BadRow extends Error {
   constructor(readonly kind: BadRowKind, readonly column: string | undefined, readonly why: string) {
     super(why);
@@ -199,6 +201,7 @@ export class TraceParser {
   }
 
   private readHeader(text: string): void {
+    if (/^\s*[[{]/.test(text)) this.fatal(undefined, JSON_DOCUMENT_HINT);
     const cols = text.split(',').map((c) => c.trim());
     const seen = new Set<string>();
     for (const c of cols) {
@@ -285,6 +288,8 @@ export class TraceParser {
       obj = JSON.parse(text);
     } catch (e) {
       const why = (e as Error).message;
+      // A pretty-printed JSON document starts with a lone '{' or '[': not a trace at all.
+      if (this.stats.samples === 0 && this.stats.skippedRows === 0 && /^\s*[[{]\s*$/.test(text)) this.fatal(undefined, JSON_DOCUMENT_HINT);
       if (last) throw new BadRow('truncated', undefined, `truncated last line: broken JSON and no final newline (${why})`);
       throw new BadRow('bad-json', undefined, `not valid JSON: ${why}`);
     }

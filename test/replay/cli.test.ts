@@ -42,7 +42,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
     it(`${c.name}: strict exits 1 with file:line and column, no stack trace`, () => {
       const p = file(`${c.name}.csv`, c.text);
       const r = runCli(['replay', p, '--policy', policy]);
-      expect(r.code).toBe(1);
+      expect(r.code, r.stderr).toBe(1);
       expect(r.stderr.split('\n')).toContain(`${p}:${c.line}: ${c.detail}`);
       expect(r.stdout).toBe('');
       expect(hasStackTrace(r.stderr)).toBe(false);
@@ -50,7 +50,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
     it(`${c.name}: lenient counts the skip in the --json summary`, () => {
       const p = file(`${c.name}.csv`, c.text);
       const r = runCli(['replay', p, '--policy', policy, '--lenient', '--json']);
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
       const s = JSON.parse(r.stdout);
       expect(s.skippedRows).toBe(1);
@@ -63,7 +63,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
     const p = file('nots.csv', 'time,soc_c\n0,40\n');
     for (const mode of ['--strict', '--lenient']) {
       const r = runCli(['replay', p, '--policy', policy, mode]);
-      expect(r.code).toBe(1);
+      expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`${p}:1: column 't_ms': missing`);
       expect(hasStackTrace(r.stderr)).toBe(false);
     }
@@ -72,7 +72,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
   it('binary garbage: exit 1, no stack trace', () => {
     const p = file('garbage.csv', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x0a, 0x01]));
     const r = runCli(['replay', p, '--policy', policy]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`${p}:1: binary data, not a text trace`);
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
@@ -83,7 +83,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
     expect(missing.stderr).toMatch(/nope\.csv: no such file/);
     const badPolicy = file('bad.yaml', 'version: 1\nname: x\nsensors: {}\nlimits: {}\nbogus: 1\n');
     const r = runCli(['replay', good, '--policy', badPolicy]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`${badPolicy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
@@ -91,7 +91,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
   it('--json prints only the summary; --decisions writes the first decision and every change', () => {
     const out = join(dir, 'changes.jsonl');
     const r = runCli(['replay', good, '--policy', policy, '--json', '--decisions', out]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const s = JSON.parse(r.stdout);
     expect(s.samples).toBe(1200);
@@ -103,7 +103,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
 
   it('--from/--to with units cut the window; a bad value is exit 1 naming the flag', () => {
     const r = runCli(['replay', good, '--policy', policy, '--json', '--from', '1min', '--to', '240']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.window).toEqual({ fromMs: 60_000, toMs: 240_000 });
     expect(s.samples).toBe(361);
@@ -118,7 +118,7 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
 
   it('human summary when piped: no progress bar, no control characters', () => {
     const r = runCli(['replay', good, '--policy', policy]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^replay .* with policy 'default-phone' \(strict\)\n/);
     expect(r.stdout).toMatch(/samples +1200 over 10m00s/);
     expect(r.stdout + r.stderr).not.toMatch(/\x1b|\r/);

@@ -55,14 +55,14 @@ function convert(name: keyof typeof RECIPES): string {
   const out = join(dir, `${name}.csv`);
   const res = runCli(['trace', 'convert', join(real, r.input), '--out', out, ...r.args, '--json']);
   expect(res.stderr).toBe('');
-  expect(res.code).toBe(0);
+  expect(res.code, res.stderr).toBe(0);
   return out;
 }
 
 function replay(trace: string, decisions?: string) {
   const r = runCli(['replay', trace, '--policy', policy, '--json', ...(decisions ? ['--decisions', decisions] : [])]);
   expect(hasStackTrace(r.stderr)).toBe(false);
-  expect(r.code).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout);
 }
@@ -107,7 +107,7 @@ describe.skipIf(!available)('real traces through policies/default.yaml', () => {
   it('Raspberry Pi 4 (throttle band 80–82 °C): soc_c built from the cpu-thermal zone escalates; the end-date footer is a counted skip', () => {
     const out = join(dir, 'rpi.csv');
     const r = runCli(['trace', 'convert', join(real, RECIPES.rpi.input), '--out', out, ...RECIPES.rpi.args, '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const conv = JSON.parse(r.stdout);
     expect(conv.samples).toBe(720);
     expect(conv.skippedByKind).toEqual({ 'cell-count': 1 });

@@ -208,6 +208,13 @@ describe('bad input', () => {
     expect(err.details[0]).toBe(`${p}:1: binary data, not a text trace`);
   });
 
+  it('a JSON document (array or pretty-printed object) is told to go through trace convert', async () => {
+    for (const text of ['[{"t_ms":0}]\n', '{\n  "timeseries": []\n}\n']) {
+      const p = file('doc.json', text);
+      expect((await strictError(p)).details[0]).toMatch(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: this looks like a JSON document.*edgegov trace convert`));
+    }
+  });
+
   it('unreadable file is an environment error (exit 2)', async () => {
     await expect(readTraceAll(join(dir, 'nope.csv'))).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no such file/) });
     await expect(readTraceAll(dir)).rejects.toMatchObject({ exitCode: 2 });
