@@ -208,6 +208,9 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       const path = ['limits', signal];
       const kind = declared.get(signal);
       if (kind === undefined) {
+        // Declared but malformed: the schema already reported the declaration itself.
+        const attempted = (isObj(raw.sensors) && has(raw.sensors, signal)) || (isObj(raw.virtualSensors) && has(raw.virtualSensors, signal));
+        if (attempted) continue;
         const where = has(SIGNAL_KIND, signal)
           ? `"${signal}" is not declared under sensors`
           : `no sensor or virtual sensor named "${signal}"${didYouMean(signal, [...declared.keys(), ...Object.keys(SIGNAL_KIND)])}`;
