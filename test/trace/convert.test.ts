@@ -156,3 +156,24 @@ describe('trace convert', () => {
     });
   });
 });
+
+describe('edgegov trace convert (CLI)', () => {
+  it('bad --map is exit 1 with the position, no stack; a missing input is exit 2; --json reports counts', async () => {
+    const { runCli, hasStackTrace } = await import('../helpers/cli.js');
+    const input = file('cli.csv', 't_s,T_cpu-0_c,T_gpu-0_c\n0,40,41\n0.5,45,47\n');
+    const out = join(dir, 'cli-out.jsonl');
+    const bad = runCli(['trace', 'convert', input, '--out', out, '--map', 't_ms=t_s*1000', '--map', 'soc_c=max(T_cpu-*_c,T_gpu-*_c']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--map 'soc_c=max(T_cpu-*_c,T_gpu-*_c': column 30: expected ',' or ')' in max(…), found the end");
+    expect(hasStackTrace(bad.stderr)).toBe(false);
+    const missing = runCli(['trace', 'convert', join(dir, 'absent.csv'), '--out', out, '--map', 't_ms=t_s']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/absent\.csv: no such file/);
+    const ok = runCli(['trace', 'convert', input, '--out', out, '--map', 't_ms=t_s*1000', '--map', 'soc_c=max(T_cpu-*_c,T_gpu-*_c)', '--map', 'zone.*=T_*_c', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ samples: 2, columns: ['t_ms', 'soc_c', 'zone.cpu-0', 'zone.gpu-0'], skippedRows: 0 });
+    expect(readFileSync(out, 'utf8')).toBe('{"t_ms":0,"soc_c":41,"zone.cpu-0":40,"zone.gpu-0":41}\n{"t_ms":500,"soc_c":47,"zone.cpu-0":45,"zone.gpu-0":47}\n');
+    const noPolicy = runCli(['replay', out, '--policy', join(dir, 'absent.yaml')]);
+    expect(noPolicy.code).toBe(2);
+  });
+});
