@@ -124,7 +124,7 @@ async function csvSource(path: string, headerLine: number | undefined): Promise<
       lineNo++;
       const text = r.value;
       if (headerLine !== undefined ? lineNo === headerLine : text.trim().length > 0 && !text.startsWith('#')) {
-        header = splitCsvLine(text).map((c) => c.trim());
+        header = splitCsvLine(lineNo === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).map((c) => c.trim());
         break;
       }
     }

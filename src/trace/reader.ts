@@ -158,6 +158,8 @@ export class TraceParser {
 
   private line(text: string, last: boolean, binary: boolean, out: Sample[]): void {
     this.lineNo++;
+    // Spreadsheet exports start with a UTF-8 byte-order mark; it is not part of the first name.
+    if (this.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.length === 0 || text.charCodeAt(0) === 35 /* # */) return;
     if (binary && (text.includes('\u0000') || text.includes('\uFFFD'))) {
       if (this.header === undefined && this.format !== 'jsonl') this.fatal(undefined, 'binary data, not a text trace');
@@ -202,7 +204,8 @@ export class TraceParser {
 
   private readHeader(text: string): void {
     if (/^\s*[[{]/.test(text)) this.fatal(undefined, JSON_DOCUMENT_HINT);
-    const cols = text.split(',').map((c) => c.trim());
+    // Some tools quote header names ("t_ms","soc_c"); the quotes are not part of the names.
+    const cols = text.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
     const seen = new Set<string>();
     for (const c of cols) {
       if (c.length === 0) this.fatal(undefined, 'empty column name in the header');

@@ -238,6 +238,13 @@ describe('format details', () => {
     expect(samples).toEqual([{ t_ms: 0, soc_c: 40, charging: 1 }, { t_ms: 10, soc_c: undefined }]);
   });
 
+  it('a byte-order mark and quoted header names (spreadsheet exports) are read as plain names', async () => {
+    const p = file('excel.csv', '\ufeff"t_ms","soc_c"\r\n0,40\r\n');
+    const { samples, stats } = await readTraceAll(p);
+    expect(stats.columns).toEqual(['t_ms', 'soc_c']);
+    expect(samples).toEqual([{ t_ms: 0, soc_c: 40 }]);
+  });
+
   it('accepts equal timestamps (non-decreasing) and a last line with all cells but no newline', async () => {
     const p = file('eq.csv', 't_ms,soc_c\n0,40\n0,41\n5,42');
     const { samples } = await readTraceAll(p);
