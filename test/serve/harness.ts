@@ -64,6 +64,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   };
 }
 
+/** Thrown inside a waitFor predicate to stop waiting at once (a child process died). */
+export class FatalWait extends Error {}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, everyMs = 25): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
@@ -72,6 +75,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
       const v = await fn();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err instanceof FatalWait) throw err;
       last = err;
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
@@ -83,18 +87,18 @@ export async function startDaemon(fx: FixtureRoot, socket: string, hz = 10): Pro
   const p = startCli(['run', '--policy', policyPath, '--sysfs-root', fx.root, '--socket', socket,
     '--metrics', 'off', '--simulate', 'none', '--hz', String(hz), '--log-level', 'warn', '--live', 'false']);
   await waitFor('the daemon socket', async () => {
-    if (p.child.exitCode !== null) throw new Error(`daemon exited: ${p.stderr()}`);
+    if (p.child.exitCode !== null) throw new FatalWait(`daemon exited: ${p.stderr()}`);
     const { existsSync } = await import('node:fs');
     return existsSync(socket) || undefined;
   });
   return p;
 }
 
-export async function startServe(modelsDir: string, socket: string, extra: string[] = []): Promise<Proc & { url: string }> {
+export async function startServe(modelsDir: string, socket: string, extra: string[] = [], daemonWaitMs = 3000): Promise<Proc & { url: string }> {
   const p = startCli(['serve', '--policy', policyPath, '--models', modelsDir, '--port', '0', '--socket', socket,
-    '--max-threads', '1', '--daemon-wait-ms', '3000', '--log-level', 'info', ...extra]);
+    '--max-threads', '1', '--daemon-wait-ms', String(daemonWaitMs), '--log-level', 'info', ...extra]);
   const url = await waitFor('serve to listen', () => {
-    if (p.child.exitCode !== null) throw new Error(`serve exited ${p.child.exitCode}: ${p.stderr()}`);
+    if (p.child.exitCode !== null) throw new FatalWait(`serve exited ${p.child.exitCode}: ${p.stderr()}`);
     return /listening on (http:\/\/\S+)/.exec(p.stdout())?.[1];
   }, 30_000);
   return Object.assign(p, { url });
