@@ -29,6 +29,7 @@ export type BadRowKind =
   | 'truncated'
   | 'bad-json'
   | 'binary'
+  | 'too-long'
   | 'empty-trace';
 
 export interface ReadTraceOptions {
@@ -73,6 +74,9 @@ function quoteCell(cell: string): string {
   return JSON.stringify(shown);
 }
 
+/** No trace row comes near this; beyond it the input is not a trace (and must not fill memory). */
+export const MAX_LINE_CHARS = 1 << 20;
+
 const JSON_DOCUMENT_HINT = "this looks like a JSON document, not a trace (CSV or one JSON object per line); turn it into one with 'edgegov trace convert'";
 
 class BadRow extends Error {
@@ -100,6 +104,7 @@ export class TraceParser {
   private lastT = -Infinity;
   private jsonlUnknown = new Set<string>();
   private jsonlColumns = new Set<string>();
+  private discarding = false;
 
   constructor(readonly file: string, opts: ReadTraceOptions = {}) {
     this.mode = opts.mode ?? 'strict';
@@ -120,6 +125,13 @@ export class TraceParser {
 
   /** Parses every complete line in `text` (plus what was left over), appending samples to `out`. */
   push(text: string, out: Sample[]): void {
+    if (this.discarding) {
+      // Still inside an over-long line already reported: drop up to its end.
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      text = text.slice(nl + 1);
+      this.discarding = false;
+    }
     const data = this.partial.length > 0 ? this.partial + text : text;
     const binary = data.includes('\u0000') || data.includes('\uFFFD');
     let start = 0;
@@ -132,6 +144,15 @@ export class TraceParser {
       start = nl + 1;
     }
     this.partial = start < data.length ? data.slice(start) : '';
+    if (this.partial.length > MAX_LINE_CHARS) {
+      // A "line" this long is binary data or not a trace; holding it would make memory unbounded.
+      this.partial = '';
+      this.discarding = true;
+      this.lineNo++;
+      const why = `line longer than ${MAX_LINE_CHARS} characters: binary data, or not a trace`;
+      if (this.header === undefined && this.format !== 'jsonl') this.fatal(undefined, why);
+      this.bad(new BadRow('too-long', undefined, why));
+    }
   }
 
   /** End of input: the last line without a newline is parsed as possibly truncated. */
@@ -177,7 +198,7 @@ export class TraceParser {
         this.readHeader(text);
         return;
       }
-      if (text.trim().length === 0) return;
+      if (text.charCodeAt(0) <= 32 && text.trim().length === 0) return;
       try {
         out.push(this.csvRow(text, last));
         this.stats.samples++;

@@ -215,6 +215,15 @@ describe('bad input', () => {
     }
   });
 
+  it('a line longer than 1 MiB (no newline in sight) is an error, not unbounded memory; lenient skips it and goes on', async () => {
+    const p = file('long.csv', 't_ms,soc_c\n0,40\n' + '9'.repeat(2_500_000) + '\n200,41\n');
+    expect((await strictError(p)).details[0]).toBe(`${p}:3: line longer than 1048576 characters: binary data, or not a trace`);
+    const { samples, stats } = await readTraceAll(p, { mode: 'lenient' });
+    expect(samples.map((s) => s.t_ms)).toEqual([0, 200]);
+    expect(stats.skippedByKind).toEqual({ 'too-long': 1 });
+    expect(stats.lines).toBe(4);
+  });
+
   it('unreadable file is an environment error (exit 2)', async () => {
     await expect(readTraceAll(join(dir, 'nope.csv'))).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no such file/) });
     await expect(readTraceAll(dir)).rejects.toMatchObject({ exitCode: 2 });
