@@ -117,7 +117,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
   ~Reader() override { CloseAll(); }
 
  private:
-  // Returns { values: Float64Array, errnos: Int32Array, texts: (string|undefined)[] }.
+  // Returns { values: Float64Array, errnos: Int32Array, texts: (string|undefined)[], durationsUs }.
   // values[i] is NaN unless file i is an integer file that parsed; errnos[i] is 0 on success,
   // the errno of the open or read, ENODATA for an empty read, EBADMSG for a non-number.
   Napi::Value Read(const Napi::CallbackInfo& info) {
@@ -127,14 +127,19 @@ class Reader : public Napi::ObjectWrap<Reader> {
     Napi::Float64Array values = Napi::Float64Array::New(env, n);
     Napi::Int32Array errnos = Napi::Int32Array::New(env, n);
     Napi::Array texts = Napi::Array::New(env, n);
+    // Per-file read time (µs): the TS watchdog backs off a file whose driver stalls (I2C).
+    Napi::Float64Array durations = Napi::Float64Array::New(env, n);
     for (size_t i = 0; i < n; i++) {
       File& f = files_[i];
       values[i] = NAN;
+      durations[i] = 0;
       if (f.fd < 0) {
         errnos[i] = f.openErrno;
         continue;
       }
+      double t0 = MonotonicMs();
       ssize_t got = ReadWhole(f);
+      durations[i] = (MonotonicMs() - t0) * 1000.0;
       if (got < 0) {
         errnos[i] = int32_t(-got);
         continue;
@@ -160,6 +165,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
     out.Set("values", values);
     out.Set("errnos", errnos);
     out.Set("texts", texts);
+    out.Set("durationsUs", durations);
     return out;
   }
 

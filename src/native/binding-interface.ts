@@ -23,6 +23,8 @@ export interface ReadBatch {
   readonly values: ArrayLike<number>;
   readonly errnos: ArrayLike<number>;
   readonly texts: ReadonlyArray<string | undefined>;
+  /** Time each file's read took, µs (0 for files not read); feeds the slow-read watchdog. */
+  readonly durationsUs?: ArrayLike<number>;
 }
 
 export interface FileReader {

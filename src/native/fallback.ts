@@ -53,6 +53,7 @@ export function openFallbackReader(specs: readonly FileSpec[]): FileReader {
       const values = new Float64Array(n);
       const errnos = new Int32Array(n);
       const texts: (string | undefined)[] = new Array(n).fill(undefined);
+      const durationsUs = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const f = files[i]!;
         values[i] = NaN;
@@ -61,11 +62,14 @@ export function openFallbackReader(specs: readonly FileSpec[]): FileReader {
           continue;
         }
         let got: number;
+        const t0 = performance.now();
         try {
           got = readWhole(f);
         } catch (err) {
           errnos[i] = errnoOf(err);
           continue;
+        } finally {
+          durationsUs[i] = (performance.now() - t0) * 1000;
         }
         if (got === 0) {
           errnos[i] = ERRNO.ENODATA;
@@ -80,7 +84,7 @@ export function openFallbackReader(specs: readonly FileSpec[]): FileReader {
           else values[i] = v;
         }
       }
-      return { values, errnos, texts };
+      return { values, errnos, texts, durationsUs };
     },
     get openCount() {
       return files.filter((f) => f.fd >= 0).length;

@@ -30,6 +30,8 @@ export interface MockBinding extends SensorBinding {
   set(path: string, text: string): void;
   fail(path: string, errno: number): void;
   clear(path: string): void;
+  /** Reports `ms` as the read time of `path` (no real sleep): exercises the slow-read watchdog. */
+  delay(path: string, ms: number): void;
   /** Every trigger registration attempt, in order, with the errno returned (0 = armed). */
   readonly attempts: { text: string; path: string; errno: number }[];
   readonly armed: MockArmed[];
@@ -43,6 +45,7 @@ export interface MockBinding extends SensorBinding {
 
 export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBinding {
   const entries = new Map<string, MockEntry>();
+  const delays = new Map<string, number>();
   const attempts: { text: string; path: string; errno: number }[] = [];
   const armed: MockArmed[] = [];
   let reads = 0;
@@ -73,7 +76,11 @@ export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBin
     },
     set: (path, text) => void entries.set(path, { text }),
     fail: (path, errno) => void entries.set(path, { errno }),
-    clear: (path) => void entries.delete(path),
+    clear: (path) => {
+      entries.delete(path);
+      delays.delete(path);
+    },
+    delay: (path, ms) => void delays.set(path, ms),
     openReader(specs): FileReader {
       let closed = false;
       openReaders++;
@@ -84,6 +91,7 @@ export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBin
           const values = new Float64Array(specs.length).fill(NaN);
           const errnos = new Int32Array(specs.length);
           const texts: (string | undefined)[] = new Array(specs.length).fill(undefined);
+          const durationsUs = Float64Array.from(specs, (s) => (delays.get(s.path) ?? 0) * 1000);
           specs.forEach((s, i) => {
             const e = lookup(s.path);
             if ('errno' in e) errnos[i] = e.errno;
@@ -95,7 +103,7 @@ export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBin
               else values[i] = v;
             }
           });
-          return { values, errnos, texts };
+          return { values, errnos, texts, durationsUs };
         },
         get openCount() {
           return closed ? 0 : specs.length;

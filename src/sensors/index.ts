@@ -81,6 +81,8 @@ export interface OpenSensorsOptions {
   rescanMs?: number;
   /** Minimum gap between error-driven rediscoveries, ms. */
   rediscoverGapMs?: number;
+  /** A file whose read takes longer than this (ms) is skipped for a backoff period. */
+  slowReadMs?: number;
 }
 
 
@@ -94,24 +96,35 @@ interface Plan {
   readonly vmstat?: number;
 }
 
-function makePlan(d: Discovery): Plan {
+/** Which signal a file feeds, for fault messages about the file itself. */
+function ownerOf(d: Discovery, path: string): string {
+  const z = d.zones.find((x) => x.tempPath === path);
+  if (z) return z.key;
+  if (d.battery && Object.values(d.battery.attrs).includes(path)) return 'battery_w';
+  if (path === d.meminfo.path) return 'mem_avail_mb';
+  if (path === d.psi.path) return 'psi_mem_some_avg10';
+  return 'charging';
+}
+
+function makePlan(d: Discovery, exclude: ReadonlySet<string> = new Set()): Plan {
   const specs: FileSpec[] = [];
   const add = (path: string, kind: FileSpec['kind']): number => specs.push({ path, kind }) - 1;
-  const zones = d.zones.filter((z) => !z.skipped).map((zone) => ({ zone, idx: add(zone.tempPath, 'int') }));
+  const zones = d.zones.filter((z) => !z.skipped && !exclude.has(z.tempPath)).map((zone) => ({ zone, idx: add(zone.tempPath, 'int') }));
   const battery: Partial<Record<BatteryAttr, number>> = {};
   if (d.battery) {
     for (const [attr, path] of Object.entries(d.battery.attrs) as [BatteryAttr, string][]) {
-      battery[attr] = add(path, attr === 'status' ? 'text' : 'int');
+      if (!exclude.has(path)) battery[attr] = add(path, attr === 'status' ? 'text' : 'int');
     }
   }
-  const chargers = d.chargers.map((c) => add(c.onlinePath, 'int'));
+  const chargers = d.chargers.filter((c) => !exclude.has(c.onlinePath)).map((c) => add(c.onlinePath, 'int'));
   const plan: Plan = { specs, zones, battery, chargers };
+  const use = (f: { available: boolean; path: string }) => f.available && !exclude.has(f.path);
   return {
     ...plan,
-    ...(d.meminfo.available ? { meminfo: add(d.meminfo.path, 'text') } : {}),
-    ...(d.psi.available ? { psi: add(d.psi.path, 'text') } : {}),
+    ...(use(d.meminfo) ? { meminfo: add(d.meminfo.path, 'text') } : {}),
+    ...(use(d.psi) ? { psi: add(d.psi.path, 'text') } : {}),
     // vmstat only matters when PSI is absent (the lmkd-style fallback estimate).
-    ...(!d.psi.available && d.vmstat.available ? { vmstat: add(d.vmstat.path, 'text') } : {}),
+    ...(!d.psi.available && use(d.vmstat) ? { vmstat: add(d.vmstat.path, 'text') } : {}),
   };
 }
 
@@ -163,6 +176,12 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
   const gapMs = opts.rediscoverGapMs ?? 2_000;
   const t0 = timers.now();
 
+  const slowReadUs = (opts.slowReadMs ?? 50) * 1000;
+  // path → when it may be read again and the current backoff (doubles per offence, ≤ 10 min).
+  const slow = new Map<string, { untilMs: number; backoffMs: number; tookMs: number }>();
+  const strikes = new Map<string, number>();
+  const excluded = (now: number) => new Set([...slow].filter(([, v]) => v.untilMs > now).map(([k]) => k));
+
   let discovery = discover(root);
   let plan = makePlan(discovery);
   let reader: FileReader = binding.openReader(plan.specs);
@@ -194,7 +213,7 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
     lastScanMs = now;
     rediscoverWanted = false;
     const next = discover(root);
-    const nextPlan = makePlan(next);
+    const nextPlan = makePlan(next, excluded(now));
     const oldBattery = discovery.battery?.name;
     const psiChanged = next.psi.available !== discovery.psi.available;
     discovery = next;
@@ -220,9 +239,44 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
       rescan(now);
       now = timers.now();
     }
+    // A slow file's backoff ran out: read it again (rebuild the plan without a full rescan).
+    if ([...slow.values()].some((v) => v.untilMs <= now && v.untilMs > 0)) {
+      for (const v of slow.values()) if (v.untilMs <= now) v.untilMs = 0;
+      replan(now);
+    }
     const batch = reader.read();
     const signals: Record<string, number | undefined> = {};
     const faults: SensorFault[] = [];
+    // Watchdog: a file whose reads take too long (a wedged I2C fuel gauge) twice in a row is
+    // left out for a backoff period so it cannot stall every sample. Two strikes, because one
+    // slow read can be this process being descheduled on a busy machine.
+    let newlySlow = false;
+    if (batch.durationsUs) {
+      for (let i = 0; i < plan.specs.length; i++) {
+        const path = plan.specs[i]!.path;
+        const us = batch.durationsUs[i] ?? 0;
+        if (us <= slowReadUs) {
+          strikes.delete(path);
+          continue;
+        }
+        const n = (strikes.get(path) ?? 0) + 1;
+        strikes.set(path, n);
+        if (n < 2) continue;
+        strikes.delete(path);
+        const prev = slow.get(path);
+        const backoffMs = Math.min(600_000, prev ? prev.backoffMs * 2 : 60_000);
+        slow.set(path, { untilMs: now + backoffMs, backoffMs, tookMs: us / 1000 });
+        newlySlow = true;
+      }
+    }
+    for (const [path, v] of slow) {
+      if (v.untilMs > now) {
+        faults.push({
+          signal: ownerOf(discovery, path),
+          reason: `${path.slice(root.length).replace(/^\/+/, '')}: read took ${Math.round(v.tookMs)} ms (stalled driver?); skipped for ${Math.round(v.backoffMs / 1000)} s`,
+        });
+      }
+    }
     const err = (i: number) => batch.errnos[i] ?? 0;
     const noteGone = (i: number) => {
       if (GONE.has(err(i))) rediscoverWanted = true;
@@ -379,8 +433,17 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
     }
     for (const r of pressureFaults.splice(0)) faults.push({ signal: 'psi_mem_some_avg10', reason: r });
 
+    if (newlySlow) replan(now);
     return { t_ms: Math.round((now - t0) * 1000) / 1000, signals, faults };
   };
+
+  function replan(now: number): void {
+    const next = makePlan(discovery, excluded(now));
+    if (planKey(next) === planKey(plan)) return;
+    reader.close();
+    plan = next;
+    reader = binding.openReader(plan.specs);
+  }
 
   return {
     get discovery() {

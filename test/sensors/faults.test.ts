@@ -495,3 +495,30 @@ describe('case 15: memory-counter schema drift', () => {
     src.close();
   });
 });
+
+describe('case 13: slow reads (watchdog)', () => {
+  it('a file slow on two reads in a row is skipped for 60 s, then read again; the backoff doubles', () => {
+    const mock = createMockBinding({ passthrough: true });
+    const root = fixture('pixel8');
+    const current = join(root, 'sys/class/power_supply/battery/current_now');
+    const timers = manualTimers();
+    const src = openSensorsSync({ sysfsRoot: root, binding: mock, log: silent, timers, slowReadMs: 50 });
+    mock.delay(current, 30);
+    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4); // under the limit
+    mock.delay(current, 800);
+    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4); // one strike: could be us being descheduled
+    const second = src.read(); // second strike: value still used, file now backed off
+    expect(second.signals.battery_w).toBeCloseTo(2.3692, 4);
+    expect(reasonsFor(second, 'battery_w')).toMatch(/current_now: read took 800 ms \(stalled driver\?\); skipped for 60 s/);
+    const skipped = src.read();
+    expect(skipped.signals.battery_w).toBeUndefined();
+    expect(skipped.signals.soc_c).toBeCloseTo(61.345, 3); // the rest keeps reading
+    timers.advance(60_000);
+    mock.delay(current, 0);
+    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4); // back after the backoff
+    mock.delay(current, 900);
+    src.read();
+    expect(reasonsFor(src.read(), 'battery_w')).toMatch(/skipped for 120 s/);
+    src.close();
+  });
+});
