@@ -173,13 +173,13 @@ function explainIssues(issues: readonly z.core.$ZodIssue[], prefix: Path, data: 
         // Keep the branches whose type matched (their issues are deeper than the branch itself).
         const deep = issue.errors.filter((errs) => !errs.every((e) => e.path.length === 0 && (e.code === 'invalid_type' || (e.code === 'invalid_value' && typeof here.value !== 'string'))));
         if (deep.length === 1) explainIssues(deep[0], path, data, out);
-        else if (!here.found) out.push({ path: path.slice(0, -1), message: `missing required key "${String(path[path.length - 1])}"` });
+        else if (!here.found) out.push({ path: path.slice(0, -1), key: true, message: `missing required key "${String(path[path.length - 1])}"` });
         else out.push({ path, message: `${issue.message === 'Invalid input' ? 'invalid value' : issue.message}, got ${describeValue(here.value)}` });
         break;
       }
       case 'invalid_type':
         if (!here.found || here.value === undefined) {
-          out.push({ path: path.slice(0, -1), message: `missing required key "${String(path[path.length - 1])}"` });
+          out.push({ path: path.slice(0, -1), key: true, message: `missing required key "${String(path[path.length - 1])}"` });
         } else {
           out.push({ path, message: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(here.value)}` });
         }

@@ -57,10 +57,10 @@ export const EXPECTED: Record<string, string[]> = {
     "45:75: rules.memory.minContextLength: 2048 is above tier \"safe\"'s contextLength 1024; clamping must never grow a context",
   ],
   'missing-required-model-name': [
-    "32:3: model: missing required key \"name\"",
+    "31:1: model: missing required key \"name\"",
   ],
   'missing-required-safe-tier': [
-    "50:3: control: missing required key \"safeTier\"",
+    "49:1: control: missing required key \"safeTier\"",
   ],
   'missing-tiers-section': [
     "3:1: missing required key \"tiers\"",

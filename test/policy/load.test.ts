@@ -1,0 +1,70 @@
+/** loadPolicyFile: the entry point the daemon, replay and simulator use. */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatProblem, loadPolicyFile, parsePolicy } from '../../src/policy/load.js';
+import { EnvError, UserError } from '../../src/util/errors.js';
+import { repoRoot } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'edgegov-load-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('loadPolicyFile', () => {
+  it('returns the compiled policy for a valid file', async () => {
+    const p = await loadPolicyFile(join(repoRoot, 'test/fixtures/policies/valid/minimal.yaml'));
+    expect(p.name).toBe('fixture');
+    expect(p.file).toBe(join(repoRoot, 'test/fixtures/policies/valid/minimal.yaml'));
+    expect(p.tiers.map((t) => t.name)).toEqual(['full', 'lean', 'safe']);
+    const vskin = p.sensors.find((s) => s.name === 'vskin_c');
+    expect(vskin?.source).toEqual({ kind: 'weighted', terms: [{ zone: 'skin-therm', weight: 0.6 }, { zone: 'batt-therm', weight: 0.4 }], offset: 1 });
+    expect(p.rules.severityCaps).toEqual({ none: 'full', light: 'lean', moderate: 'lean', severe: 'safe', critical: 'safe', emergency: 'safe', shutdown: 'safe' });
+    expect(p.control).toMatchObject({ samplePeriodMs: 500, dwellMs: 10_000, safeTier: 'safe', maxEscalateStep: Infinity, leaseTtlMs: 3000 });
+    expect(p.model.kvBytesPerToken).toBe(32 * 1024);
+    expect(p.model.quants[0].weightsBytes).toBe(1_300_000_000);
+  });
+
+  it('throws UserError whose details are the file:line:col lines', async () => {
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(f, 'version: 1\nname: x\ncontrol:\n  dwel: 2s\n');
+    const err = await loadPolicyFile(f).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    const ue = err as UserError;
+    expect(ue.message).toMatch(/^.*bad\.yaml: invalid policy \(\d+ problems\)$/);
+    expect(ue.details).toContain(`${f}:4:3: control.dwel: unknown key "dwel"; did you mean "dwell"?`);
+    expect(ue.details).toContain(`${f}:3:1: control: missing required key "safeTier"`);
+    expect(ue.details).toContain(`${f}:1:1: missing required key "sensors"`);
+    expect(ue.details.every((d) => d.startsWith(`${f}:`))).toBe(true);
+  });
+
+  it('throws EnvError when the file cannot be read', async () => {
+    await expect(loadPolicyFile(join(dir, 'nope.yaml'))).rejects.toBeInstanceOf(EnvError);
+    await expect(loadPolicyFile(dir)).rejects.toThrow(/is a directory/);
+    if (process.getuid?.() !== 0) {
+      const f = join(dir, 'secret.yaml');
+      writeFileSync(f, 'version: 1\n');
+      chmodSync(f, 0o000);
+      await expect(loadPolicyFile(f)).rejects.toThrow(/permission denied/);
+    }
+  });
+
+  it('reports invalid UTF-8 at its position', async () => {
+    const f = join(dir, 'latin1.yaml');
+    writeFileSync(f, Buffer.from('version: 1\nname: caf\xe9\n', 'latin1'));
+    const err = (await loadPolicyFile(f).catch((e: unknown) => e)) as UserError;
+    expect(err.details).toEqual([`${f}:2:10: not UTF-8 text; a policy is UTF-8 YAML`]);
+  });
+});
+
+describe('parsePolicy', () => {
+  it('accepts a leading BOM and CRLF line ends, with positions intact', () => {
+    const text = '\ufeffversion: 1\r\nname: x\r\ncontrol:\r\n  dwel: 2s\r\n';
+    const lines = parsePolicy(text, 'crlf.yaml').problems.map(formatProblem);
+    expect(lines).toContain('crlf.yaml:4:3: control.dwel: unknown key "dwel"; did you mean "dwell"?');
+  });
+
+  it('formatProblem omits an empty path', () => {
+    expect(formatProblem({ file: 'a.yaml', line: 1, col: 1, message: 'the policy is empty' })).toBe('a.yaml:1:1: the policy is empty');
+    expect(formatProblem({ file: 'a.yaml', line: 2, col: 5, message: 'm', path: 'control.dwell' })).toBe('a.yaml:2:5: control.dwell: m');
+  });
+});
