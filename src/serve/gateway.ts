@@ -6,7 +6,7 @@
  * safe tier governs.
  */
 import { basename } from 'node:path';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Decision } from '../core/decision.js';
 import type { Policy } from '../policy/types.js';
 import type { EdgegovClient, Advice, DecisionSource } from '../ipc/client.js';
@@ -153,7 +153,7 @@ export class Gateway {
   }
 
   /** Handles one validated chat request end to end. Never throws. */
-  async handle(req: ChatRequest, rawBody: Record<string, unknown>, httpReq: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: ChatRequest, rawBody: Record<string, unknown>, res: ServerResponse): Promise<void> {
     const ac = new AbortController();
     res.on('close', () => { if (!res.writableFinished) ac.abort(new Error('client went away')); });
     try {
@@ -182,7 +182,6 @@ export class Gateway {
         res.end();
       }
     }
-    void httpReq;
   }
 
   private defer(res: ServerResponse, plan: RoutePlan): void {

@@ -59,7 +59,7 @@ async function route(gateway: Gateway, modelName: string, req: IncomingMessage, 
       throw new RequestError(400, `the body is not valid JSON: ${(err as Error).message}`, undefined, 'invalid_json');
     }
     const chat = parseChatRequest(body, req.headers['x-edgegov-private']);
-    return gateway.handle(chat, body as Record<string, unknown>, req, res);
+    return gateway.handle(chat, body as Record<string, unknown>, res);
   }
   if (path === '/v1/models') {
     if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
