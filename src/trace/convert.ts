@@ -12,6 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Sample } from '../core/signals.js';
 import { UserError, envErrorFrom } from '../util/errors.js';
@@ -299,6 +300,9 @@ function sniff(text: string): InputFormat {
 
 export async function convertTrace(opts: ConvertOptions): Promise<ConvertResult> {
   const mode = opts.mode ?? 'strict';
+  if (resolve(opts.input) === resolve(opts.output)) {
+    throw new UserError(`--out ${opts.output} is the input file; writing it would destroy what is being read`);
+  }
   let format = opts.inputFormat ?? inputFormatFromPath(opts.input);
   if (format === undefined) {
     const head = (await readText(opts.input)).slice(0, 4096);

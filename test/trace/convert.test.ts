@@ -149,6 +149,12 @@ describe('trace convert', () => {
     expect(readFileSync(out, 'utf8')).toBe('t_ms,soc_c,cpu_mhz\n0,46,600\n2050,47,1500\n4100,47,1500\n');
   });
 
+  it('refuses to overwrite its own input', async () => {
+    const input = file('same.csv', 't,v\n0,1\n');
+    await expect(convertTrace({ input, output: input, maps: ['t_ms=t'] })).rejects.toThrow(/is the input file/);
+    expect(readFileSync(input, 'utf8')).toBe('t,v\n0,1\n');
+  });
+
   it('output time going backwards is an error in strict mode', async () => {
     const input = file('back.csv', 't,v\n0,1\n5,2\n3,3\n');
     await expect(convertTrace({ input, output: join(dir, 'b.csv'), maps: ['t_ms=t', 'soc_c=v'] })).rejects.toMatchObject({
