@@ -39,7 +39,11 @@ export function encodeTensor(type: GgmlType, x: Float32Array): Buffer {
 
 function encodeF16(x: Float32Array): Buffer {
   const out = Buffer.allocUnsafe(x.length * 2);
-  for (let i = 0; i < x.length; i++) out.writeUInt16LE(float32ToFloat16Bits(x[i]!), i * 2);
+  for (let i = 0; i < x.length; i++) {
+    const h = float32ToFloat16Bits(x[i]!);
+    out[i * 2] = h & 0xff;
+    out[i * 2 + 1] = h >>> 8;
+  }
   return out;
 }
 
@@ -59,11 +63,14 @@ export function encodeQ8_0(x: Float32Array): Buffer {
     const d = amax / 127;
     const id = d ? 1 / d : 0;
     const o = b * 34;
-    out.writeUInt16LE(float32ToFloat16Bits(d), o);
+    const h = float32ToFloat16Bits(d);
+    out[o] = h & 0xff;
+    out[o + 1] = h >>> 8;
     for (let j = 0; j < QK; j++) {
       // C roundf: halves away from zero (Math.round rounds them up).
       const v = x[base + j]! * id;
-      out.writeInt8(Math.sign(v) * Math.round(Math.abs(v)), o + 2 + j);
+      const q = v < 0 ? -Math.round(-v) : Math.round(v);
+      out[o + 2 + j] = q & 0xff; // two's complement int8
     }
   }
   return out;
@@ -85,7 +92,9 @@ export function encodeQ4_0(x: Float32Array): Buffer {
     const d = max / -8;
     const id = d ? 1 / d : 0;
     const o = b * 18;
-    out.writeUInt16LE(float32ToFloat16Bits(d), o);
+    const h = float32ToFloat16Bits(d);
+    out[o] = h & 0xff;
+    out[o + 1] = h >>> 8;
     for (let j = 0; j < half; j++) {
       const lo = Math.min(15, Math.trunc(x[base + j]! * id + 8.5));
       const hi = Math.min(15, Math.trunc(x[base + j + half]! * id + 8.5));
