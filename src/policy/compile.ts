@@ -273,7 +273,9 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
         levels.push({ severity, setAt, clearAt });
       }
       if (named === 0) problem(path, `names no severity; give at least one of ${THRESHOLD_SEVERITIES.join(', ')}`, { key: true });
-      limits.push({ signal, direction, levels });
+      const spec: LimitSpec = { signal, direction, levels };
+      if (typeof v.forecast === 'boolean') spec.forecast = v.forecast;
+      limits.push(spec);
     }
   }
 

@@ -129,6 +129,10 @@ const limitSchema = z.object({
     .optional()
     .meta({ description: 'rising: danger grows with the value; falling: charge, free memory. Inferred for canonical signals; required for virtual sensors' }),
   hysteresis: signalQuantity('default distance between set and clear for levels given as a bare value').optional(),
+  forecast: z
+    .boolean()
+    .optional()
+    .meta({ description: 'whether the forecast may escalate this limit before the value gets there (default: the core decides by signal; power is judged on its value)' }),
   ...(Object.fromEntries(THRESHOLD_SEVERITIES.map((s) => [s, levelSchema.optional()])) as Record<
     (typeof THRESHOLD_SEVERITIES)[number],
     z.ZodOptional<typeof levelSchema>

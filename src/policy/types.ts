@@ -50,6 +50,11 @@ export interface LimitSpec {
   direction: 'rising' | 'falling';
   /** Ordered from the mildest severity to the worst; only the severities the policy names. */
   levels: readonly LimitLevel[];
+  /**
+   * Whether the forecast may escalate this limit. Undefined = the core's default for the
+   * signal (e.g. not for power, which follows the load without inertia).
+   */
+  forecast?: boolean;
 }
 
 export interface QuantSpec {

@@ -63,6 +63,15 @@ describe('parsePolicy', () => {
     expect(lines).toContain('crlf.yaml:4:3: control.dwel: unknown key "dwel"; did you mean "dwell"?');
   });
 
+  it('carries an explicit per-limit forecast choice, and leaves it undefined otherwise', async () => {
+    const base = (await import('node:fs')).readFileSync(join(repoRoot, 'test/fixtures/policies/valid/minimal.yaml'), 'utf8');
+    const text = base.replace('  mem_avail_mb:\n    moderate:', '  mem_avail_mb:\n    forecast: false\n    moderate:');
+    const { policy, problems } = parsePolicy(text, 'f.yaml');
+    expect(problems).toEqual([]);
+    expect(policy?.limits.find((l) => l.signal === 'mem_avail_mb')?.forecast).toBe(false);
+    expect(policy?.limits.find((l) => l.signal === 'soc_c')).not.toHaveProperty('forecast');
+  });
+
   it('formatProblem omits an empty path', () => {
     expect(formatProblem({ file: 'a.yaml', line: 1, col: 1, message: 'the policy is empty' })).toBe('a.yaml:1:1: the policy is empty');
     expect(formatProblem({ file: 'a.yaml', line: 2, col: 5, message: 'm', path: 'control.dwell' })).toBe('a.yaml:2:5: control.dwell: m');
