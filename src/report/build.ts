@@ -62,17 +62,25 @@ export interface ReportRunData {
   timeOffloadedS: number;
 }
 
+/** Charts over one shared time axis: one per report, or one per device × scenario in compare. */
+export interface ReportSection {
+  title: string;
+  /** Indices into `runs` drawn (overlaid) in this section. */
+  runs: number[];
+  x: number[];
+  downsampled: boolean;
+  charts: ChartSpec[];
+}
+
 export interface ReportData {
   title: string;
   subtitle: string;
   kind: 'replay' | 'simulate' | 'compare';
   generatedAt: string;
   policy: { name: string; file: string; tiers: string[] };
-  x: number[];
-  downsampled: boolean;
   maxPoints: number;
   runs: ReportRunData[];
-  charts: ChartSpec[];
+  sections: ReportSection[];
   severities: readonly string[];
   scoreTable?: ScoreTable;
   notes: string[];
@@ -85,6 +93,10 @@ export interface ReportInput {
   policy: Policy;
   runs: RunTimeline[];
   scoreTable?: ScoreTable;
+  /** Runs drawn together (compare: one group per device × scenario); default all in one. */
+  groups?: { title: string; runs: number[]; policy?: Policy }[];
+  /** Which signals to plot (default all); compare keeps the few that tell controllers apart. */
+  plotSignal?: (name: string) => boolean;
   /** Points per series at most (default 4000). */
   maxPoints?: number;
   /** Fixed timestamp for reproducible output (tests); default now. */
@@ -111,16 +123,43 @@ function groupOf(signal: string): 'temp' | 'memory' | 'psi' | 'battery_pct' | 'b
 
 export function buildReportData(input: ReportInput): ReportData {
   const maxPoints = input.maxPoints ?? 4000;
-  const runs = input.runs;
+  const notes: string[] = [];
+  const groups = input.groups ?? [{ title: '', runs: input.runs.map((_, i) => i) }];
+  const sections: ReportSection[] = groups.map((g, k) => {
+    const built = buildCharts(g.policy ?? input.policy, g.runs.map((i) => input.runs[i]), g.runs, maxPoints, notes, groups.length > 1 ? `s${k}-` : '', input.plotSignal);
+    return { title: g.title, runs: g.runs, x: built.x, downsampled: built.downsampled, charts: built.charts };
+  });
+  if (sections.some((x) => x.downsampled)) notes.push(`Plots show at most ${maxPoints} points per series: each time bucket keeps its minimum and maximum. Tables use every sample.`);
+  for (const r of input.runs) if (r.decisionsOmitted > 0) notes.push(`${r.label}: ${r.decisionsOmitted} decision changes after the first ${r.decisions.length} are not listed.`);
+  return {
+    title: input.title,
+    subtitle: input.subtitle ?? '',
+    kind: input.kind,
+    generatedAt: input.generatedAt ?? new Date().toISOString(),
+    policy: { name: input.policy.name, file: input.policy.file, tiers: input.policy.tiers.map((t) => t.name) },
+    maxPoints,
+    runs: input.runs.map((r) => ({
+      label: r.label, samples: r.samples, durationS: r.durationS, decisions: r.decisions, decisionsOmitted: r.decisionsOmitted,
+      summary: r.summary, stats: r.stats, timeInTierS: r.timeInTierS, timeInSeverityS: r.timeInSeverityS, timeOffloadedS: r.timeOffloadedS,
+    })),
+    sections,
+    severities: SEVERITIES,
+    scoreTable: input.scoreTable,
+    notes: [...new Set(notes)],
+  };
+}
+
+/** The charts of one section; series carry global run indices (for the decision panel). */
+function buildCharts(policy: Policy, runs: RunTimeline[], runIds: number[], maxPoints: number, notes: string[], idPrefix: string, plotSignal: (name: string) => boolean = () => true): { x: number[]; downsampled: boolean; charts: ChartSpec[] } {
+  const input = { policy };
   const grid = buildGrid(runs, maxPoints);
   const multi = runs.length > 1;
-  const notes: string[] = [];
   const color = (k: number) => PALETTE[k % PALETTE.length];
   const label = (run: RunTimeline, name: string) => (multi ? `${name} · ${run.label}` : name);
 
   // Which signals exist in any run, in a stable order.
   const signals: string[] = [];
-  for (const r of runs) for (const k of r.signals.keys()) if (!signals.includes(k)) signals.push(k);
+  for (const r of runs) for (const k of r.signals.keys()) if (!signals.includes(k) && plotSignal(k)) signals.push(k);
   const zones = signals.filter((s) => s.startsWith('zone.'));
   const temps = signals.filter((s) => groupOf(s) === 'temp' && (!s.startsWith('zone.') || zones.length <= MAX_ZONE_SERIES));
   if (zones.length > MAX_ZONE_SERIES) notes.push(`${zones.length} raw zone.* signals are not plotted (more than ${MAX_ZONE_SERIES}); their maxima are in the statistics table.`);
@@ -133,7 +172,7 @@ export function buildReportData(input: ReportInput): ReportData {
       runs.forEach((r, ri) => {
         const col = r.signals.get(name);
         if (!col) return;
-        out.push({ label: label(r, name), run: ri, scale, values: grid.project(ri, col), step: false, color: color(multi ? ri : k), dash: multi && ri > 0 ? [6, 3] : undefined });
+        out.push({ label: label(r, name), run: runIds[ri], scale, values: grid.project(ri, col), step: false, color: color(multi ? ri : k), dash: multi && ri > 0 ? [6, 3] : undefined });
       });
       k++;
     }
@@ -143,13 +182,14 @@ export function buildReportData(input: ReportInput): ReportData {
     runs.map((r, ri) => {
       let data: ArrayLike<number> = r.knobs[col];
       if (map) data = Float32Array.from(r.knobs[col], map);
-      return { label: multi ? `${name} · ${r.label}` : name, run: ri, scale, values: grid.project(ri, data), step: true, color: color(ri), dash: multi && ri > 0 ? [6, 3] : undefined };
+      return { label: multi ? `${name} · ${r.label}` : name, run: runIds[ri], scale, values: grid.project(ri, data), step: true, color: color(ri), dash: multi && ri > 0 ? [6, 3] : undefined };
     });
 
   if (temps.length > 0) {
     const lines: LimitLine[] = [];
     for (const l of input.policy.limits) {
-      if (!temps.includes(l.signal) || l.direction !== 'rising') continue;
+      // A simulation's true temperatures (`true_soc_c`) answer to the sensed signal's limits.
+      if (!(temps.includes(l.signal) || temps.includes(`true_${l.signal}`)) || l.direction !== 'rising') continue;
       for (const lv of l.levels) lines.push({ scale: 'C', value: lv.setAt, label: `${l.signal} ${lv.severity} ${roundForDisplay(lv.setAt)} °C`, color: SEVERITY_COLORS[lv.severity] });
     }
     charts.push({ id: 'temperatures', title: 'Temperatures (°C) and limits', height: 260, axes: [{ scale: 'C', label: '°C' }], series: signalSeries(temps, 'C'), lines });
@@ -203,25 +243,6 @@ export function buildReportData(input: ReportInput): ReportData {
     charts.push({ id: `signal-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`, title: name, height: 120, axes: [{ scale: 'v', label: unitOfSignal(name) ?? '' }], series: signalSeries([name], 'v'), lines: [] });
   }
 
-  if (!grid.raw) notes.push(`Plots show ${grid.x.length} points per series: each of ${grid.x.length / 2} time buckets keeps its minimum and maximum. Tables use every sample.`);
-  for (const r of runs) if (r.decisionsOmitted > 0) notes.push(`${r.label}: ${r.decisionsOmitted} decision changes after the first ${r.decisions.length} are not listed.`);
-
-  return {
-    title: input.title,
-    subtitle: input.subtitle ?? '',
-    kind: input.kind,
-    generatedAt: input.generatedAt ?? new Date().toISOString(),
-    policy: { name: input.policy.name, file: input.policy.file, tiers: tierNames },
-    x: grid.x,
-    downsampled: !grid.raw,
-    maxPoints,
-    runs: runs.map((r) => ({
-      label: r.label, samples: r.samples, durationS: r.durationS, decisions: r.decisions, decisionsOmitted: r.decisionsOmitted,
-      summary: r.summary, stats: r.stats, timeInTierS: r.timeInTierS, timeInSeverityS: r.timeInSeverityS, timeOffloadedS: r.timeOffloadedS,
-    })),
-    charts,
-    severities: SEVERITIES,
-    scoreTable: input.scoreTable,
-    notes,
-  };
+  for (const c of charts) c.id = idPrefix + c.id;
+  return { x: grid.x, downsampled: !grid.raw, charts };
 }

@@ -69,6 +69,7 @@ th { font-weight: 600; }
 td.num { text-align: right; }
 section.tables { grid-column: 1 / -1; }
 section.tables h2 { font-size: 15px; margin: 22px 0 4px; }
+h2.section { font-size: 15px; margin: 26px 0 0; padding-top: 8px; border-top: 2px solid var(--line); }
 .note { color: var(--muted); margin: 4px 0; }
 .sev { display: inline-block; width: 9px; height: 9px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
 details summary { cursor: pointer; }
@@ -114,14 +115,15 @@ const CLIENT = String.raw`
   }
   var reasonsEl = document.getElementById('reasons');
   var pinned = null;
-  function renderReasons(tS) {
+  function renderReasons(tS, runIds) {
     reasonsEl.innerHTML = '';
     reasonsEl.appendChild(el('h2', null, pinned === null ? 'Decision at the cursor' : 'Decision (pinned — click a chart to unpin)'));
     reasonsEl.appendChild(el('div', { 'class': 'when' }, 't = ' + fmtTime(tS)));
-    D.runs.forEach(function (run, ri) {
+    runIds.forEach(function (ri) {
+      var run = D.runs[ri];
       var i = decisionAt(ri, tS);
       var box = el('div', { 'class': 'decision', 'data-run': String(ri) });
-      if (D.runs.length > 1) box.appendChild(el('strong', null, run.label));
+      if (runIds.length > 1 || D.runs.length > 1) box.appendChild(el('strong', null, run.label));
       if (i < 0) { box.appendChild(el('div', null, 'no decision yet')); reasonsEl.appendChild(box); return; }
       var d = run.decisions[i], prev = i > 0 ? run.decisions[i - 1] : null;
       var head = el('div');
@@ -158,9 +160,9 @@ const CLIENT = String.raw`
   var syncKey = 'edgegov';
   var zooming = false;
   function width() { return Math.max(320, charts.clientWidth - 4); }
-  function offloadSpans() {
-    if (D.runs.length !== 1) return [];
-    var ds = D.runs[0].decisions, spans = [], start = null, end = D.x.length ? D.x[D.x.length - 1] : 0;
+  function offloadSpans(section) {
+    if (section.runs.length !== 1) return [];
+    var ds = D.runs[section.runs[0]].decisions, spans = [], start = null, end = section.x.length ? section.x[section.x.length - 1] : 0;
     for (var i = 0; i < ds.length; i++) {
       var t = ds[i].t_ms / 1000;
       if (ds[i].offload !== 'local' && start === null) start = { t: t, kind: ds[i].offload };
@@ -170,13 +172,13 @@ const CLIENT = String.raw`
     if (start !== null) spans.push([start.t, end, start.kind]);
     return spans;
   }
-  var SPANS = offloadSpans();
+
   // Round steps of elapsed time for the x axis (s): 1 s … 1 day.
   var TIME_INCRS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800];
-  function drawSpans(u) {
+  function drawSpans(u, spans) {
     var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
     ctx.save();
-    SPANS.forEach(function (s) {
+    spans.forEach(function (s) {
       var x0 = u.valToPos(s[0], 'x', true), x1 = u.valToPos(s[1], 'x', true);
       x0 = Math.max(x0, u.bbox.left); x1 = Math.min(x1, u.bbox.left + u.bbox.width);
       if (x1 <= x0) return;
@@ -218,7 +220,7 @@ const CLIENT = String.raw`
       grid: { stroke: '#eee' }
     };
   }
-  function makeChart(spec) {
+  function makeChart(spec, section, spans, group) {
     var wrap = el('div', { 'class': 'chart', id: 'chart-' + spec.id, 'data-chart': spec.id });
     wrap.appendChild(el('h3', null, spec.title));
     charts.appendChild(wrap);
@@ -255,40 +257,46 @@ const CLIENT = String.raw`
     var opts = {
       width: width(), height: spec.height, scales: scales, axes: axes, series: series,
       legend: { live: true },
-      cursor: { sync: { key: syncKey }, drag: { x: true, y: false, setScale: true }, points: { show: false } },
+      cursor: { sync: { key: syncKey + '-' + section.index }, drag: { x: true, y: false, setScale: true }, points: { show: false } },
       hooks: {
-        drawClear: [drawSpans],
+        drawClear: [function (u) { drawSpans(u, spans); }],
         draw: [function (u) { drawLines(u, spec); }],
         setCursor: [function (u) {
           if (pinned !== null) return;
           var i = u.cursor.idx;
           if (i === null || i === undefined) return;
-          renderReasons(u.data[0][i]);
+          renderReasons(u.data[0][i], section.runs);
         }],
         setScale: [function (u, key) {
           if (key !== 'x' || zooming) return;
           zooming = true;
           var min = u.scales.x.min, max = u.scales.x.max;
-          plots.forEach(function (p) { if (p !== u) p.setScale('x', { min: min, max: max }); });
+          group.forEach(function (p) { if (p !== u) p.setScale('x', { min: min, max: max }); });
           zooming = false;
         }]
       }
     };
-    var data = [D.x].concat(spec.series.map(function (s) { return s.values; }));
+    var data = [section.x].concat(spec.series.map(function (s) { return s.values; }));
     var u = new uPlot(opts, data, wrap);
     u.over.addEventListener('click', function () {
       if (pinned !== null) { pinned = null; document.body.classList.remove('has-pin'); reasonsEl.classList.remove('pinned'); return; }
       var i = u.cursor.idx;
       if (i === null || i === undefined) return;
-      renderReasons(u.data[0][i]);
+      renderReasons(u.data[0][i], section.runs);
       pinned = u.data[0][i];
       reasonsEl.classList.add('pinned');
     });
     plots.push(u);
+    group.push(u);
   }
-  D.charts.forEach(makeChart);
+  D.sections.forEach(function (section, k) {
+    section.index = k;
+    if (section.title) charts.appendChild(el('h2', { 'class': 'section' }, section.title));
+    var spans = offloadSpans(section), group = [];
+    section.charts.forEach(function (spec) { makeChart(spec, section, spans, group); });
+  });
   window.addEventListener('resize', function () { var w = width(); plots.forEach(function (p) { p.setSize({ width: w, height: p.height }); }); });
-  if (D.x.length) renderReasons(D.x[0]);
+  if (D.sections.length && D.sections[0].x.length) renderReasons(D.sections[0].x[0], D.sections[0].runs);
   window.__edgegovPlots = plots;
 
   // ── tables: every number here comes from every sample, not from the plots ──

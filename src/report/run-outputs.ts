@@ -11,6 +11,9 @@ import type { Sample } from '../core/signals.js';
 import type { Policy } from '../policy/types.js';
 import { createPerfettoWriter, type PerfettoWriter } from '../perfetto/index.js';
 import { EnvError } from '../util/errors.js';
+import { runSimulation, type SimSummary } from '../sim/run.js';
+import { checkCells, type CompareJob, type CompareResult } from '../sim/compare.js';
+import { criticalSeconds } from '../sim/format.js';
 import type { ReportData, ScoreTable } from './build.js';
 import { writeReport } from './index.js';
 import { TimelineRecorder, type RunTimeline } from './recorder.js';
@@ -118,4 +121,53 @@ export function simulationSample(rec: SimStepLike): Sample {
     'sim.power_w': rec.tick.energyJ / dt,
     'sim.clock_scale': rec.clockScale,
   };
+}
+
+/**
+ * `compare --report`: runs the jobs as `runCompare` does (same simulations, same cells) while
+ * recording each run, then writes one report with a section per device × scenario in which
+ * the controllers are overlaid, and the score table.
+ */
+/** What tells controllers apart: true temperatures (what the score counts), charge, memory, output. */
+const COMPARE_SIGNALS = new Set(['true_soc_c', 'true_skin_c', 'true_battery_c', 'battery_pct', 'mem_avail_mb', 'psi_mem_some_avg10', 'sim.local_tok_s', 'sim.power_w']);
+
+export function runCompareWithReport(
+  jobs: CompareJob[],
+  reportPath: string,
+  onRun?: (done: number, total: number) => void,
+): { result: CompareResult; bytes: number } {
+  checkWritable(reportPath);
+  const summaries: SimSummary[] = [];
+  const timelines: RunTimeline[] = [];
+  for (const j of jobs) {
+    // Compare reports hold many runs: fewer plot points and listed decisions per run keep the file small.
+    const rec = new TimelineRecorder({ label: j.controller, maxDecisions: 1000 });
+    const summary = runSimulation({
+      device: j.device, scenario: j.scenario, policy: j.policy, controller: j.controller,
+      onStep: (step) => rec.step(simulationSample(step), step.decision, false),
+    });
+    summaries.push(summary);
+    timelines.push(rec.finish(summary as unknown as Record<string, unknown>));
+    onRun?.(summaries.length, jobs.length);
+  }
+  const result: CompareResult = { runs: summaries, cells: checkCells(summaries) };
+  const groups = new Map<string, { title: string; runs: number[]; policy: Policy }>();
+  summaries.forEach((s, i) => {
+    const key = `${s.device}\u0000${s.scenario}`;
+    const g = groups.get(key) ?? { title: `${s.device} · ${s.scenario}`, runs: [], policy: jobs[i].policy };
+    g.runs.push(i);
+    groups.set(key, g);
+  });
+  const scoreTable: ScoreTable = {
+    columns: ['device', 'scenario', 'controller', 'QW tokens', 'local tokens', 'cloud tokens', 'max soc °C', 'max skin °C', 's ≥ critical', 'below floor s', 'OOM', 'knob changes', 'energy kJ', 'score'],
+    rows: summaries.map((s) => [s.device, s.scenario, s.controller, s.qualityWeightedTokens, s.tokens, s.cloudTokens, s.maxC.soc, s.maxC.skin ?? null,
+      criticalSeconds(s), s.belowFloorS, s.oomEvents, s.knobChanges, s.energyJ / 1000, s.score]),
+  };
+  const cells = result.cells.length ? `; edgegov holds on ${result.cells.filter((c) => c.holds).length}/${result.cells.length} device × scenario cells` : '';
+  const bytes = writeReport(reportPath, {
+    title: 'edgegov compare', subtitle: `${jobs.length} runs: ${[...new Set(summaries.map((s) => s.controller))].join(', ')}${cells}`,
+    kind: 'compare', policy: jobs[0].policy, runs: timelines, groups: [...groups.values()], scoreTable, maxPoints: 1500,
+    plotSignal: (name) => COMPARE_SIGNALS.has(name),
+  });
+  return { result, bytes };
 }

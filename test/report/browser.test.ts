@@ -15,7 +15,7 @@ import { loadPolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/types.js';
 import { writeReport } from '../../src/report/index.js';
 import type { RunTimeline } from '../../src/report/recorder.js';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot, runCli } from '../helpers/cli.js';
 import { recordRun, syntheticSamples } from './synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -140,6 +140,37 @@ describe.skipIf(!haveChromium)('HTML report in chromium', () => {
     await page.screenshot({ path: join(outDir, 'report-24h.png'), fullPage: false });
     expect(errors).toEqual([]);
     await page.close();
+  }, 120_000);
+});
+
+describe.skipIf(!haveChromium)('compare report in chromium', () => {
+  it('draws the overlaid controllers of every section and the score table', async () => {
+    const file = join(tmp, 'compare.html');
+    const r = runCli(['compare', '--devices', 'flagship-phone', '--scenarios', 'sustained-chat', '--controllers', 'edgegov,stepwise', '--report', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const errors: string[] = [];
+      const page = await openReport(browser, file, errors);
+      const ink = await canvasInk(page);
+      expect(ink.length).toBeGreaterThanOrEqual(8);
+      for (const c of ink) expect(c.painted, `${c.chart} has drawn pixels`).toBeGreaterThan(500);
+      const tables = await page.locator('#tables').innerText();
+      expect(tables).toContain('Scores');
+      expect(tables).toMatch(/edgegov/);
+      expect(tables).toMatch(/stepwise/);
+      // Hovering a chart lists the decision of each overlaid controller.
+      const box = (await page.locator('.chart .u-over').nth(2).boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+      const panel = await page.locator('#reasons').innerText();
+      expect(panel).toContain('edgegov');
+      expect(panel).toContain('stepwise');
+      await page.screenshot({ path: join(outDir, 'report-compare.png'), fullPage: false });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 120_000);
 });
 

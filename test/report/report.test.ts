@@ -63,18 +63,20 @@ describe('report data', () => {
     (samples[33_333] as Record<string, number>).soc_c = 118.25;
     const { run } = recordRun(policy, samples);
     const data = buildReportData({ title: 't', kind: 'replay', policy, runs: [run], maxPoints: 2000 });
-    expect(data.downsampled).toBe(true);
-    expect(data.x.length).toBeLessThanOrEqual(2000);
-    const temps = data.charts.find((c) => c.id === 'temperatures')!;
+    const sec = data.sections[0];
+    expect(data.sections).toHaveLength(1);
+    expect(sec.downsampled).toBe(true);
+    expect(sec.x.length).toBeLessThanOrEqual(2000);
+    const temps = sec.charts.find((c) => c.id === 'temperatures')!;
     expect(temps.series.map((s) => s.label).sort()).toEqual(['battery_c', 'skin_c', 'soc_c']);
     const soc = temps.series.find((s) => s.label === 'soc_c')!;
     expect(Math.max(...soc.values.filter((v): v is number => v !== null))).toBe(118.25);
     expect(run.stats.soc_c.max).toBe(118.25);
     const socLevels = policy.limits.find((l) => l.signal === 'soc_c')!.levels.map((l) => l.setAt);
     expect(temps.lines.filter((l) => l.label.startsWith('soc_c ')).map((l) => l.value)).toEqual(socLevels);
-    const ids = data.charts.map((c) => c.id);
+    const ids = sec.charts.map((c) => c.id);
     for (const id of ['severity', 'tier', 'offload', 'context', 'batch', 'pacing', 'memory', 'battery', 'tok']) expect(ids).toContain(id);
-    for (const c of data.charts) for (const s of c.series) expect(s.values.length).toBe(data.x.length);
+    for (const c of sec.charts) for (const s of c.series) expect(s.values.length).toBe(sec.x.length);
     // Time in tier adds up to the run's duration, from every sample.
     const total = Object.values(run.timeInTierS).reduce((a, b) => a + b, 0);
     expect(total).toBeCloseTo(run.durationS, 6);

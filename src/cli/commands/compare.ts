@@ -13,6 +13,7 @@ import { runCompare, type CompareJob } from '../../sim/compare.js';
 import { formatCompareTable } from '../../sim/format.js';
 import { createProgress } from '../progress.js';
 import { UserError } from '../../util/errors.js';
+import { checkWritable, runCompareWithReport } from '../../report/run-outputs.js';
 
 interface CompareArgs {
   policy?: string;
@@ -21,6 +22,7 @@ interface CompareArgs {
   controllers?: string | string[];
   json: boolean;
   markdown: boolean;
+  report?: string;
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
@@ -34,6 +36,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('controllers', { type: 'string', array: true, describe: `controllers (default: ${CONTROLLERS.join(',')})` })
       .option('json', { type: 'boolean', default: false, describe: 'print { runs, cells } as JSON on stdout, nothing else' })
       .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown' })
+      .option('report', { type: 'string', describe: 'write a self-contained HTML report (controllers overlaid per device × scenario, score table)' })
       .example('$0 compare --devices flagship-phone --scenarios hot-car,bursty', '')
       .example('$0 compare --policy policies/default.yaml --controllers edgegov,static --json', '') as unknown as Argv<CompareArgs>,
   handler: async (argv) => {
@@ -58,10 +61,13 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       }
       for (const scenario of scenarios) for (const controller of controllers) jobs.push({ device, policy, scenario, controller });
     }
+    if (argv.report !== undefined) checkWritable(argv.report);
     const progress = createProgress({ total: jobs.length, label: 'compare', enabled: !argv.json });
     let result;
     try {
-      result = runCompare(jobs, (done) => progress.update(done));
+      result = argv.report !== undefined
+        ? runCompareWithReport(jobs, argv.report, (done) => progress.update(done)).result
+        : runCompare(jobs, (done) => progress.update(done));
     } finally {
       progress.done();
     }
@@ -76,5 +82,6 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       }
     }
     process.stdout.write(out);
+    if (argv.report !== undefined) process.stderr.write(`edgegov: wrote ${argv.report}\n`);
   },
 };
