@@ -78,6 +78,12 @@ export const DeviceSchema = z.strictObject({
     bigCores: z.number().int().positive(),
     /** Threads beyond this add power but no decode speed. */
     saturationThreads: z.number().int().positive(),
+    /**
+     * Per-quant compute speed factors on this backend (research/03 §1.2: speed is not monotonic
+     * in bpw; Q4_0 + runtime repack is the best-optimised type on ARM i8mm/dotprod paths).
+     * `prefill` scales prefill ops, `decode` the compute part of decode (not its bandwidth).
+     */
+    quantSpeed: z.record(z.string(), z.strictObject({ prefill: pos.default(1), decode: pos.default(1) })).default({}),
   }),
   power: z.strictObject({
     /** Screen, radios, rest of the device while idle (goes to `heat.skin`). */

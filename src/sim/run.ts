@@ -125,7 +125,7 @@ export function runSimulation(opts: RunOptions): SimSummary {
     while (nextEvent < events.length && events[nextEvent].atS * 1000 <= t) {
       const e = events[nextEvent++];
       if (e.ambientC !== undefined) sim.setAmbient(e.ambientC);
-      if (e.addBackgroundMb !== undefined) sim.addBackground(e.addBackgroundMb);
+      if (e.addBackgroundMb !== undefined) sim.addBackground(e.addBackgroundMb, e.rampS);
       if (e.charging !== undefined) sim.setCharging(e.charging);
       if (e.cloudReachable !== undefined) sim.setCloudReachable(e.cloudReachable);
     }

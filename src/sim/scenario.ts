@@ -33,6 +33,8 @@ const EventSchema = z.strictObject({
   ambientC: z.number().optional(),
   /** Another app takes (or, negative, frees) this much memory. */
   addBackgroundMb: z.number().optional(),
+  /** …over this many seconds (an app allocates as it starts; the camera takes a few seconds). */
+  rampS: nonneg.default(5),
   charging: z.boolean().optional(),
   cloudReachable: z.boolean().optional(),
 }).refine((e) => e.ambientC !== undefined || e.addBackgroundMb !== undefined || e.charging !== undefined || e.cloudReachable !== undefined,

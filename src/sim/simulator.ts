@@ -86,6 +86,7 @@ export class DeviceSimulator {
   private readonly nodeIdx: { soc: number; board: number; skin: number };
   private readonly heat: Float64Array;
   private lastPollMs = -Infinity;
+  private ramps: { leftMb: number; perS: number }[] = [];
   private lastPollTemps: Float64Array;
   private readonly opts: SimOptions;
 
@@ -133,7 +134,19 @@ export class DeviceSimulator {
 
   // ---- scenario events -------------------------------------------------------------------
   setAmbient(c: number): void { this.ambientC = c; }
-  addBackground(mb: number): void { this.backgroundMb = Math.max(0, this.backgroundMb + mb); }
+  /** Another app allocates (or frees, negative) `mb` over `rampS` seconds. */
+  addBackground(mb: number, rampS = 0): void {
+    if (rampS <= 0) { this.backgroundMb = Math.max(0, this.backgroundMb + mb); return; }
+    this.ramps.push({ leftMb: mb, perS: mb / rampS });
+  }
+  private applyRamps(dtS: number): void {
+    for (const r of this.ramps) {
+      const step = Math.abs(r.perS * dtS) >= Math.abs(r.leftMb) ? r.leftMb : r.perS * dtS;
+      this.backgroundMb = Math.max(0, this.backgroundMb + step);
+      r.leftMb -= step;
+    }
+    this.ramps = this.ramps.filter((r) => Math.abs(r.leftMb) > 1e-9);
+  }
   setCharging(on: boolean): void { if (this.battery) this.battery.charging = on; }
   setCloudReachable(on: boolean): void { this.cloudReachable = on; }
 
@@ -279,6 +292,7 @@ export class DeviceSimulator {
       radio: radioS / dtS,
     }, st, false);
     this.tS = end;
+    this.applyRamps(dtS);
     this.osGovernor();
     // The low-memory killer takes the inference process when MemAvailable would fall below its floor.
     if (this.footprintMb() > 0 && this.memAvailMb() < this.device.memory.lmkMinFreeMb) {

@@ -50,7 +50,8 @@ export function decodeRate(device: DeviceModel, model: SimModel, knobs: Knobs, c
   const bytes = weights + kv;
   const tMem = bytes / (c.bandwidthEfficiency * c.memBandwidthGBs * 1e9 * clock.mem);
   const sThreads = Math.min(1, threadsOf(device, knobs) / c.saturationThreads);
-  const tComp = (2 * model.params) / (c.decodeTops * 1e12 * clock.core * sThreads);
+  const qs = c.quantSpeed[knobs.quant]?.decode ?? 1;
+  const tComp = (2 * model.params) / (c.decodeTops * 1e12 * qs * clock.core * sThreads);
   const tTok = Math.max(tMem, tComp) + c.fixedMsPerToken / 1000;
   const period = tTok + Math.max(0, knobs.pacingMs) / 1000;
   return { tokS: 1 / period, busy: tTok / period, bandwidthGBs: bytes / period / 1e9 };
@@ -62,7 +63,8 @@ export function prefillRate(device: DeviceModel, model: SimModel, knobs: Knobs, 
   const ub = Math.max(1, knobs.batchSize);
   const etaUb = (ub / (ub + 32)) / (512 / 544);
   const sThreads = threadsOf(device, knobs) / c.bigCores;
-  return (c.prefillTops * 1e12 * clock.core * sThreads * etaUb) / (2 * model.params);
+  const qs = c.quantSpeed[knobs.quant]?.prefill ?? 1;
+  return (c.prefillTops * 1e12 * qs * clock.core * sThreads * etaUb) / (2 * model.params);
 }
 
 export interface Activity {
