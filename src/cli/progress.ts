@@ -58,7 +58,8 @@ export function createProgress(options: ProgressOptions): Progress {
 
   const draw = (doneUnits: number, atMs: number): void => {
     lastDrawMs = atMs;
-    stream.write(ERASE_LINE + renderLine(options.label, doneUnits, total, atMs - startedMs, stream.columns ?? 80));
+    // A pseudo-terminal may report 0 columns (no size set): assume 80 rather than draw nothing.
+    stream.write(ERASE_LINE + renderLine(options.label, doneUnits, total, atMs - startedMs, stream.columns || 80));
   };
 
   return {

@@ -67,6 +67,13 @@ describe('createProgress', () => {
     expect(progressEnabled({}, fakeStream(false))).toBe(false);
   });
 
+  it('draws on a terminal that reports 0 columns (a pty with no size)', () => {
+    const s = fakeStream(true, 0);
+    const p = createProgress({ total: 10, label: 'replay', stream: s });
+    p.update(5);
+    expect(s.chunks[0]).toMatch(/replay \[#+-+\]  50%/);
+  });
+
   it('leaves the terminal untouched when done() comes before any draw', () => {
     const s = fakeStream(true);
     createProgress({ total: 10, label: 'x', stream: s }).done();
