@@ -4,6 +4,7 @@
  */
 import type { Policy, TierSpec } from '../policy/types.js';
 import { SEVERITIES, severityIndex } from './severity.js';
+import { unitOfSignal } from './signals.js';
 import { Estimator } from '../estimator/estimator.js';
 import { MiB, weightsBytesOf } from './memory.js';
 
@@ -11,6 +12,13 @@ export interface CompiledLimit {
   signal: string;
   signalIdx: number;
   rising: boolean;
+  /**
+   * Whether the forecast may escalate this limit. Not for power: draw follows the load
+   * instantly and has no inertia, so extrapolating a load step 20 s ahead is a false alarm;
+   * a power limit is judged on its smoothed value. Temperatures, charge, memory and PSI
+   * (itself a 10 s average) move with inertia and are forecast.
+   */
+  forecast: boolean;
   setAt: Float64Array;
   clearAt: Float64Array;
   /** Severity index (SEVERITIES) of each level, mildest first. */
@@ -50,6 +58,10 @@ export interface CompiledPolicy {
   maxEscalateStep: number;
   ttlMs: number;
   horizonS: number;
+  /** How long a forecast crossing must persist before it escalates (a quarter of the slope window). */
+  forecastConfirmMs: number;
+  /** How long memory that appeared must stay before the budget counts it (3 × dwell, ≥ 30 s). */
+  memTrustMs: number;
 }
 
 const cache = new WeakMap<Policy, CompiledPolicy>();
@@ -83,6 +95,7 @@ function build(policy: Policy): CompiledPolicy {
     signal: l.signal,
     signalIdx: idx.get(l.signal)!,
     rising: l.direction === 'rising',
+    forecast: unitOfSignal(l.signal) !== 'W' && !/_w$/.test(l.signal),
     setAt: Float64Array.from(l.levels.map((v) => v.setAt)),
     clearAt: Float64Array.from(l.levels.map((v) => v.clearAt)),
     severity: Uint8Array.from(l.levels.map((v) => severityIndex(v.severity))),
@@ -121,5 +134,8 @@ function build(policy: Policy): CompiledPolicy {
     maxEscalateStep: Math.max(1, ctl.maxEscalateStep),
     ttlMs: ctl.leaseTtlMs,
     horizonS: ctl.forecastHorizonMs / 1000,
+    forecastConfirmMs: ctl.slopeWindowMs / 4,
+    // Long enough to span an engine restart and model reload after a low-memory kill.
+    memTrustMs: Math.max(30_000, 3 * ctl.dwellMs),
   };
 }

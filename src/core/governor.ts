@@ -42,6 +42,9 @@ const MEM_CONTEXT = 2;
 const MEM_INFEASIBLE = 4;
 const MEM_UNKNOWN = 8;
 
+/** Largest relax back-off (× dwell). */
+const MAX_DWELL_SCALE = 16;
+
 const OFF_NONE = 0;
 const OFF_MEMORY = 1;
 const OFF_PAUSE_SEV = 2;
@@ -58,12 +61,38 @@ class CoreState implements GovernorState {
   readonly levels: Int8Array;
   /** F_FORECAST / F_UNUSABLE per limit, for reasons. */
   readonly limitFlags: Uint8Array;
+  /** Per limit: since when the forecast has asked for a worse level than the value (NaN = not). */
+  readonly forecastSinceT: Float64Array;
   tierIdx = -1;
   contextLength = 0;
   tierSinceT = NaN;
   contextSinceT = NaN;
   /** Bytes the last decided knobs hold (see memory.ts for why they count as available). */
   heldBytes = 0;
+  /**
+   * Until this time the MemAvailable slope is not trusted: our own last footprint change is
+   * still landing (the engine reloads for seconds), and extrapolating it is a false alarm that
+   * would bounce the tier straight back (simulator, docs/simulator.md).
+   */
+  memSettleUntilT = -Infinity;
+  /**
+   * Relax back-off: the dwell before relaxing is multiplied by this. It doubles when an
+   * escalation follows soon after a relax (the relax was premature: the device cannot sustain
+   * the richer tier, and every tier swap costs a model reload), and halves after a calm hold.
+   */
+  dwellScale = 1;
+  /** When the tier last got richer (NaN = never). */
+  lastRelaxT = NaN;
+  /**
+   * Sliding-window minimum of (MemAvailable + what our knobs hold), over `memTrustMs`: memory
+   * that appears is trusted only after it stayed (see docs/core.md §4 — after a low-memory kill
+   * MemAvailable jumps by the engine's own footprint, which must not be counted twice).
+   * Monotone deque: times and values, oldest first.
+   */
+  readonly memT: Float64Array;
+  readonly memX: Float64Array;
+  memHead = 0;
+  memLen = 0;
   /** Since when observed tok/s has stayed below the floor while generating (NaN = not). */
   slowSinceT = NaN;
   reasons: Reason[] = [];
@@ -77,6 +106,10 @@ class CoreState implements GovernorState {
     this.est = new Estimator(policy);
     this.levels = new Int8Array(this.cp.limits.length).fill(-1);
     this.limitFlags = new Uint8Array(this.cp.limits.length);
+    this.forecastSinceT = new Float64Array(this.cp.limits.length).fill(NaN);
+    const memCap = Math.min(65536, Math.max(16, 2 * Math.ceil(this.cp.memTrustMs / Math.max(1, policy.control.samplePeriodMs)) + 8));
+    this.memT = new Float64Array(memCap);
+    this.memX = new Float64Array(memCap);
   }
 
   /**
@@ -107,6 +140,13 @@ class CoreState implements GovernorState {
       next.tierSinceT = idx === undefined ? NaN : this.tierSinceT;
       next.contextSinceT = this.contextSinceT;
       next.heldBytes = this.heldBytes;
+      for (let k = 0; k < this.memLen; k++) {
+        const j = (this.memHead + k) % this.memT.length;
+        pushMemWindow(next, this.memT[j], this.memX[j], Infinity);
+      }
+      next.memSettleUntilT = this.memSettleUntilT;
+      next.dwellScale = this.dwellScale;
+      next.lastRelaxT = this.lastRelaxT;
     }
     next.slowSinceT = this.slowSinceT;
     return next;
@@ -144,6 +184,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   const est = s.est;
   const t = sample.t_ms;
   est.update(sample);
+  if (t < s.memSettleUntilT) est.clearSlope(cp.memIdx, t);
   if (s.tierIdx >= 0 && s.tierSinceT !== s.tierSinceT) s.tierSinceT = s.contextSinceT = t;
 
   // 1. Severity per limit, with hysteresis, on the effective value = the worse of the
@@ -169,14 +210,20 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
       const rising = L.rising;
       const set = L.setAt;
       const clear = L.clearAt;
-      const e = f === f && (rising ? f > v : f < v) ? f : v;
-      lvl = -1;
-      for (let j = set.length - 1; j >= 0; j--) {
-        if (rising ? e >= set[j] : e <= set[j]) { lvl = j; break; }
-      }
-      for (let j = prevLvl; j > lvl; j--) {
-        if (rising ? e >= clear[j] : e <= clear[j]) { lvl = j; break; }
-      }
+      const e = L.forecast && f === f && (rising ? f > v : f < v) ? f : v;
+      lvl = levelOf(set, clear, rising, e, prevLvl);
+      if (e !== v) {
+        const byValue = levelOf(set, clear, rising, v, prevLvl);
+        if (lvl > byValue) {
+          // The forecast must keep asking for `forecastConfirmMs` (a quarter of the slope window)
+          // before it escalates: a load step's first seconds extrapolate to a false alarm, and
+          // every tier swap costs a model reload. It looks one level ahead, no further.
+          const since = s.forecastSinceT[li];
+          if (since !== since) s.forecastSinceT[li] = t;
+          if (t - s.forecastSinceT[li] < cp.forecastConfirmMs && lvl > prevLvl) lvl = Math.max(byValue, prevLvl);
+          else if (lvl > byValue + 1) lvl = byValue + 1;
+        } else s.forecastSinceT[li] = NaN;
+      } else s.forecastSinceT[li] = NaN;
       let flags = 0;
       if (lvl >= 0) {
         const crossed = rising ? v >= set[lvl] : v <= set[lvl];
@@ -229,7 +276,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     cand = Math.min(target, prev + cp.maxEscalateStep);
     if (forcedIdx > cand) cand = forcedIdx;
   } else if (target < prev) {
-    if (t - s.tierSinceT >= cp.dwellMs) cand = Math.max(target, prev - cp.relaxStep);
+    if (t - s.tierSinceT >= cp.dwellMs * s.dwellScale) cand = Math.max(target, prev - cp.relaxStep);
     else { cand = prev; dwellHeld = true; }
   } else cand = prev;
 
@@ -242,7 +289,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let mem = memUsable ? 0 : MEM_UNKNOWN;
   let budget = NaN;
   if (memUsable) {
-    budget = est.current[cp.memIdx] * MiB - cp.reserveBytes + s.heldBytes;
+    budget = pushMemWindow(s, t, est.current[cp.memIdx] * MiB + s.heldBytes, cp.memTrustMs) - cp.reserveBytes;
     let found = false;
     const minCtx = cp.minContextLength;
     if (cp.clampContextFirst) {
@@ -333,6 +380,14 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     decision.reasons = s.reasons;
   }
 
+  if (prev >= 0 && tierI > prev && t - s.lastRelaxT < 8 * cp.dwellMs * s.dwellScale) {
+    // Once per premature relax: a burst of escalations after it is one lesson, not several.
+    s.dwellScale = Math.min(s.dwellScale * 2, MAX_DWELL_SCALE);
+    s.lastRelaxT = NaN;
+  } else if (prev >= 0 && tierI < prev) {
+    if (t - s.tierSinceT >= 8 * cp.dwellMs * s.dwellScale) s.dwellScale = Math.max(1, s.dwellScale / 2);
+    s.lastRelaxT = t;
+  }
   if (tierI !== prev) {
     s.tierSinceT = t;
     s.contextSinceT = t;
@@ -340,9 +395,54 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   } else if (ctx !== s.contextLength) s.contextSinceT = t;
   s.tierIdx = tierI;
   s.contextLength = ctx;
-  if (changed) s.heldBytes = needBytes(model, cp.tierWeightsBytes[tierI], ctx, T.batchSize);
+  if (changed) {
+    const held = needBytes(model, cp.tierWeightsBytes[tierI], ctx, T.batchSize);
+    // Settle for one slope window after our own footprint GROWS (see memSettleUntilT). A
+    // shrink frees memory — no false alarm to hide — and an outside squeeze must stay visible.
+    if (held > s.heldBytes) s.memSettleUntilT = t + cp.policy.control.slopeWindowMs;
+    s.heldBytes = held;
+  }
   s.last = decision;
   return { state: s, decision, changed };
+}
+
+/**
+ * Adds (t, x) to the state's sliding-window minimum over `windowMs` and returns the minimum.
+ * A monotone deque: amortised O(1), no allocation.
+ */
+function pushMemWindow(s: CoreState, t: number, x: number, windowMs: number): number {
+  const cap = s.memT.length;
+  // Drop the newest entries that are not smaller than x: they can never be the minimum again.
+  while (s.memLen > 0) {
+    const last = (s.memHead + s.memLen - 1) % cap;
+    if (s.memX[last] < x) break;
+    s.memLen--;
+  }
+  // Drop entries older than the window (and the oldest when full).
+  while (s.memLen > 0 && (s.memT[s.memHead] < t - windowMs || s.memLen === cap)) {
+    s.memHead = s.memHead + 1 === cap ? 0 : s.memHead + 1;
+    s.memLen--;
+  }
+  const tail = (s.memHead + s.memLen) % cap;
+  s.memT[tail] = t;
+  s.memX[tail] = x;
+  s.memLen++;
+  return s.memX[s.memHead];
+}
+
+/**
+ * The level of one limit for effective value `e`, with hysteresis: the worst level whose setAt
+ * `e` has reached, or a level up to the latched one whose clearAt `e` is not yet past.
+ */
+function levelOf(set: Float64Array, clear: Float64Array, rising: boolean, e: number, prevLvl: number): number {
+  let lvl = -1;
+  for (let j = set.length - 1; j >= 0; j--) {
+    if (rising ? e >= set[j] : e <= set[j]) { lvl = j; break; }
+  }
+  for (let j = prevLvl; j > lvl; j--) {
+    if (rising ? e >= clear[j] : e <= clear[j]) return j;
+  }
+  return lvl;
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -450,7 +550,10 @@ function buildReasons(
   }
 
   if (dwellHeld) {
-    reasons.push({ rule: 'dwell', message: `relaxing waits for ${cp.dwellMs} ms at the current knobs` });
+    const waitMs = cp.dwellMs * s.dwellScale;
+    reasons.push({ rule: 'dwell', message: s.dwellScale > 1
+      ? `relaxing waits for ${waitMs} ms at the current knobs (dwell ×${s.dwellScale}: the last relax was followed by an escalation)`
+      : `relaxing waits for ${waitMs} ms at the current knobs` });
   }
 
   if (offloadCause !== OFF_NONE && offloadCause !== OFF_MEMORY) {

@@ -286,6 +286,22 @@ export class Estimator {
     this.forecast[i] = NaN;
   }
 
+  /**
+   * Forget signal `i`'s slope window, e.g. after a step the governor itself caused (its own
+   * model footprint moving MemAvailable): a forecast extrapolating our own load is a false
+   * alarm. No forecast until the window has refilled with `minimum span` of new readings.
+   */
+  clearSlope(i: number, t: number): void {
+    if (i < 0) return;
+    this.ringLen[i] = 0;
+    this.ringHead[i] = 0;
+    this.pushes[i] = 0;
+    this.anchorT[i] = t;
+    this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
+    this.slope[i] = NaN;
+    this.forecast[i] = NaN;
+  }
+
   private pushSlope(i: number, t: number, v: number): void {
     const cap = this.ringCap;
     const base = i * cap;

@@ -147,17 +147,35 @@ describe('memory spike', () => {
     expect(d.reasons.some((r) => r.rule === 'memory' && /pause/.test(r.message))).toBe(true);
   });
 
-  it('grows a clamped context back only after the dwell', () => {
+  it('grows a clamped context back only after freed memory stayed free (≥ 30 s, ≥ 3 dwells) and the dwell', () => {
     const policy = memoryOnlyPolicy('clamp-context');
     const samples = [];
     for (let t = 0; t < 20_000; t += PERIOD_MS) samples.push(phoneSample(t, { memAvailMb: t < 10_000 ? 7000 : 120 }));
-    for (let t = 20_000; t < 60_000; t += PERIOD_MS) samples.push(phoneSample(t, { memAvailMb: 7000 }));
+    const freedAt = samples.length;
+    for (let t = 20_000; t < 90_000; t += PERIOD_MS) samples.push(phoneSample(t, { memAvailMb: 7000 }));
     const results = runGovernor(policy, samples);
     const clampIdx = results.findIndex((r) => r.decision.contextLength < 8192);
     const restoreIdx = results.findIndex((r, i) => i > clampIdx && r.decision.contextLength === 8192);
     expect(clampIdx).toBeGreaterThan(0);
     expect(restoreIdx).toBeGreaterThan(clampIdx);
     expect(results[restoreIdx].decision.t_ms - results[clampIdx].decision.t_ms).toBeGreaterThanOrEqual(policy.control.dwellMs);
+    // Memory that reappears (e.g. the engine's own, after a low-memory kill) is not trusted at once.
+    expect(samples[restoreIdx].t_ms - samples[freedAt].t_ms).toBeGreaterThanOrEqual(Math.max(30_000, 3 * policy.control.dwellMs));
+  });
+
+  it('after a low-memory kill frees the engine\'s own footprint, the budget does not count it twice at once', () => {
+    const policy = memoryOnlyPolicy('clamp-context');
+    const samples = [];
+    for (let t = 0; t < 20_000; t += PERIOD_MS) samples.push(phoneSample(t, { memAvailMb: 1500 }));
+    // Another app grabs memory; the engine (≈ 4.9 GiB at full) is killed and MemAvailable jumps by its footprint.
+    samples.push(phoneSample(20_000, { memAvailMb: 200 }));
+    for (let t = 20_500; t < 40_000; t += PERIOD_MS) samples.push(phoneSample(t, { memAvailMb: 200 + 4900 }));
+    const results = runGovernor(policy, samples);
+    const atGrab = results[40].decision;
+    for (const r of results.slice(41)) {
+      // Never richer than what the grab left room for, while the freed memory is untrusted.
+      expect(r.decision.tierIndex * 100000 - r.decision.contextLength).toBeGreaterThanOrEqual(atGrab.tierIndex * 100000 - atGrab.contextLength);
+    }
   });
 });
 
