@@ -4,11 +4,10 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { EnvError, UserError } from '../util/errors.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
-  let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('edgegov')
     .usage('$0 <command> [options]\n\nEdge resource governor for on-device LLMs.')
@@ -22,16 +21,16 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`edgegov: ${msg}\nRun 'edgegov --help' for usage.\n`);
-      exitCode = 1;
+      // Throwing stops yargs here: the command's handler must not run after a flag error.
+      throw new UserError(msg, ["Run 'edgegov --help' for usage."]);
     });
-  for (const c of commands) parser.command(c);
   try {
+    for (const c of await commandsFor(argv)) parser.command(c);
     await parser.parseAsync();
   } catch (err) {
     return reportError(err);
   }
-  return exitCode || (process.exitCode as number | undefined) || 0;
+  return (process.exitCode as number | undefined) || 0;
 }
 
 /** Prints an error the way the user should see it and returns the exit code. */

@@ -1,39 +1,68 @@
 /**
  * Every command of SPEC §6, registered explicitly (yargs 18 does not derive names from files).
- * Each lives in its own module so the parts of the tool can grow independently.
+ *
+ * Modules load lazily: only the command being run is imported, so `edgegov status` does not
+ * pay for llama.cpp bindings and the daemon's resident memory holds only what `run` needs.
+ * For `--help` (or an unknown command) every command is listed from this table.
  */
 import type { CommandModule } from 'yargs';
-import { notBuilt } from '../not-built.js';
-import { validateCommand } from './validate.js';
-import { schemaCommand } from './schema.js';
-import { runCommand } from './run.js';
-import { statusCommand } from './status.js';
-import { reloadCommand } from './reload.js';
-import { replayCommand } from './replay.js';
-import { traceCommand } from './trace.js';
-import { modelCommand } from './model.js';
-import { serveCommand } from './serve.js';
-import { calibrateCommand } from './calibrate.js';
-import { policyCommand } from './policy.js';
-import { simulateCommand } from './simulate.js';
-import { compareCommand } from './compare.js';
-import { recordCommand } from './record.js';
-import { inventoryCommand } from './inventory.js';
 
-export const commands: CommandModule[] = [
-  runCommand as unknown as CommandModule,
-  validateCommand as unknown as CommandModule,
-  schemaCommand,
-  replayCommand as unknown as CommandModule,
-  simulateCommand as unknown as CommandModule,
-  compareCommand as unknown as CommandModule,
-  traceCommand,
-  policyCommand,
-  recordCommand as unknown as CommandModule,
-  inventoryCommand as unknown as CommandModule,
-  statusCommand as unknown as CommandModule,
-  reloadCommand as unknown as CommandModule,
-  modelCommand,
-  serveCommand as unknown as CommandModule,
-  calibrateCommand as unknown as CommandModule,
+interface CommandEntry {
+  /** The first word on the command line. */
+  name: string;
+  /** Usage shown in the top-level help (the module's own `command` takes over once loaded). */
+  usage: string;
+  describe: string;
+  load: () => Promise<CommandModule>;
+}
+
+const asModule = (m: unknown) => m as CommandModule;
+
+export const commandTable: readonly CommandEntry[] = [
+  { name: 'run', usage: 'run', describe: 'Run the governor daemon',
+    load: async () => asModule((await import('./run.js')).runCommand) },
+  { name: 'validate', usage: 'validate <policy..>', describe: 'Check policy files; one file:line:col: message per problem',
+    load: async () => asModule((await import('./validate.js')).validateCommand) },
+  { name: 'schema', usage: 'schema', describe: 'Print the policy JSON Schema (draft-07)',
+    load: async () => asModule((await import('./schema.js')).schemaCommand) },
+  { name: 'replay', usage: 'replay <trace>', describe: 'Run a recorded trace through the governor core and summarise',
+    load: async () => asModule((await import('./replay.js')).replayCommand) },
+  { name: 'simulate', usage: 'simulate', describe: 'Closed-loop simulation of a device, scenario and controller',
+    load: async () => asModule((await import('./simulate.js')).simulateCommand) },
+  { name: 'compare', usage: 'compare', describe: 'Run controllers × scenarios (× devices) and print a score table',
+    load: async () => asModule((await import('./compare.js')).compareCommand) },
+  { name: 'trace', usage: 'trace <action>', describe: 'Trace tools (convert)',
+    load: async () => asModule((await import('./trace.js')).traceCommand) },
+  { name: 'policy', usage: 'policy <action>', describe: 'Policy tools (import-pixel)',
+    load: async () => asModule((await import('./policy.js')).policyCommand) },
+  { name: 'record', usage: 'record', describe: 'Record live sensors into a trace',
+    load: async () => asModule((await import('./record.js')).recordCommand) },
+  { name: 'inventory', usage: 'inventory', describe: 'Show the device and the sensors found, classified',
+    load: async () => asModule((await import('./inventory.js')).inventoryCommand) },
+  { name: 'status', usage: 'status', describe: 'Ask a running daemon for its state',
+    load: async () => asModule((await import('./status.js')).statusCommand) },
+  { name: 'reload', usage: 'reload', describe: 'Ask a running daemon to re-read its policy',
+    load: async () => asModule((await import('./reload.js')).reloadCommand) },
+  { name: 'model', usage: 'model <action>', describe: 'Model tools (synth)',
+    load: async () => asModule((await import('./model.js')).modelCommand) },
+  { name: 'serve', usage: 'serve', describe: 'OpenAI-compatible governed gateway on loopback',
+    load: async () => asModule((await import('./serve.js')).serveCommand) },
+  { name: 'calibrate', usage: 'calibrate', describe: "Measure each tier on this machine's engine",
+    load: async () => asModule((await import('./calibrate.js')).calibrateCommand) },
 ];
+
+/** A help-only stand-in: lists the command without importing it. */
+function listing(e: CommandEntry): CommandModule {
+  return { command: e.usage, describe: e.describe, builder: (y) => y, handler: () => undefined };
+}
+
+/**
+ * The command modules for this argv: the real module of the command being run, listings for
+ * the rest. There are no global options that take values, so the first word that does not
+ * start with `-` names the command.
+ */
+export async function commandsFor(argv: readonly string[]): Promise<CommandModule[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const chosen = commandTable.find((e) => e.name === first);
+  return Promise.all(commandTable.map((e) => (e === chosen ? e.load() : listing(e))));
+}

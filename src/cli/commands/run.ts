@@ -4,10 +4,8 @@
  * signal forces exit.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { Daemon } from '../../daemon/daemon.js';
-import { createLiveView, type LiveView } from '../../daemon/live-view.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { parseHostPort } from '../../telemetry/metrics.js';
+import type { LiveView } from '../../daemon/live-view.js';
+import { parseHostPort } from '../../telemetry/host-port.js';
 import { defaultSocketPath } from '../../ipc/socket-path.js';
 import { UserError } from '../../util/errors.js';
 
@@ -54,6 +52,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${argv.hz}`);
     const metrics = argv.metrics === 'off' || argv.metrics === '' ? undefined : argv.metrics;
     if (metrics && !parseHostPort(metrics)) throw new UserError(`--metrics: expected host:port (or "off"), got '${argv.metrics}'`);
+    // Loaded here, not at the top: other commands need not pay for the daemon's libraries.
+    const [{ Daemon }, { createLiveView }, { createLogger }] = await Promise.all([
+      import('../../daemon/daemon.js'), import('../../daemon/live-view.js'), import('../../telemetry/logger.js'),
+    ]);
     const live = argv.live ?? Boolean(process.stdout.isTTY);
     let view: LiveView | undefined = live ? createLiveView() : undefined;
     const logger = createLogger({ level: argv.logLevel, file: argv.logFile, stream: argv.logFile ? undefined : view?.logStream });
