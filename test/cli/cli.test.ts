@@ -27,9 +27,19 @@ describe('edgegov CLI', () => {
   });
 
   it('an unknown flag exits 1 and names it', () => {
-    const r = runCli(['--frobnicate']);
+    const r = runCli(['validate', '--frobnicate', 'policies/default.yaml']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/frobnicate/);
+    expect(r.stderr).toMatch(/Unknown argument: frobnicate/);
+    expect(r.stdout).not.toMatch(/valid/);
+  });
+
+  it('a flag error stops the command before it runs', () => {
+    const r = runCli(['schema', 'extra']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Unknown argument: extra/);
+    expect(r.stdout).toBe('');
+  });
+    expect(r.code).toBe(0);
   });
 
   it('no command exits 1 and says what to do', () => {
