@@ -27,7 +27,7 @@ describe('edgegov CLI', () => {
   });
 
   it('an unknown flag exits 1 and names it', () => {
-    const r = runCli(['validate', '--frobnicate', 'policies/default.yaml']);
+    const r = runCli(['validate', 'policies/default.yaml', '--frobnicate']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Unknown argument: frobnicate/);
     expect(r.stdout).not.toMatch(/valid/);
