@@ -211,6 +211,24 @@ const CLIENT = String.raw`
     });
     ctx.restore();
   }
+  // Short ticks along the top of the tier chart: where each decision change happened.
+  function drawDecisionTicks(u, section) {
+    var ctx = u.ctx, top = u.bbox.top, left = u.bbox.left, right = left + u.bbox.width;
+    ctx.save();
+    ctx.lineWidth = 1 * devicePixelRatio;
+    section.runs.forEach(function (ri, k) {
+      ctx.strokeStyle = section.runs.length > 1 ? PALETTE[k % PALETTE.length] : '#555';
+      var last = -1;
+      D.runs[ri].decisions.forEach(function (d) {
+        var x = Math.round(u.valToPos(d.t_ms / 1000, 'x', true)) + 0.5;
+        if (x < left || x > right || x === last) return;
+        last = x;
+        ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + 6 * devicePixelRatio); ctx.stroke();
+      });
+    });
+    ctx.restore();
+  }
+  var PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
   function categoryAxis(ax) {
     var cats = ax.categories;
     return {
@@ -260,7 +278,7 @@ const CLIENT = String.raw`
       cursor: { sync: { key: syncKey + '-' + section.index }, drag: { x: true, y: false, setScale: true }, points: { show: false } },
       hooks: {
         drawClear: [function (u) { drawSpans(u, spans); }],
-        draw: [function (u) { drawLines(u, spec); }],
+        draw: [function (u) { drawLines(u, spec); if (/(^|-)tier$/.test(spec.id)) drawDecisionTicks(u, section); }],
         setCursor: [function (u) {
           if (pinned !== null) return;
           var i = u.cursor.idx;
