@@ -93,6 +93,15 @@ class CoreState implements GovernorState {
   readonly memX: Float64Array;
   memHead = 0;
   memLen = 0;
+  /** MemAvailable (MiB) one and two samples ago, for the engine-gone detector. */
+  memPrev1 = NaN;
+  memPrev2 = NaN;
+  /**
+   * Since when the engine is believed to hold nothing (NaN = it holds what we decided): set when
+   * MemAvailable rose by at least half our own footprint in one sample (a low-memory kill),
+   * cleared when it falls again by half of it (the engine reloaded) or after memTrustMs.
+   */
+  engineGoneSinceT = NaN;
   /** Since when observed tok/s has stayed below the floor while generating (NaN = not). */
   slowSinceT = NaN;
   reasons: Reason[] = [];
@@ -140,6 +149,9 @@ class CoreState implements GovernorState {
       next.tierSinceT = idx === undefined ? NaN : this.tierSinceT;
       next.contextSinceT = this.contextSinceT;
       next.heldBytes = this.heldBytes;
+      next.memPrev1 = this.memPrev1;
+      next.memPrev2 = this.memPrev2;
+      next.engineGoneSinceT = this.engineGoneSinceT;
       for (let k = 0; k < this.memLen; k++) {
         const j = (this.memHead + k) % this.memT.length;
         pushMemWindow(next, this.memT[j], this.memX[j], Infinity);
@@ -289,7 +301,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let mem = memUsable ? 0 : MEM_UNKNOWN;
   let budget = NaN;
   if (memUsable) {
-    budget = pushMemWindow(s, t, est.current[cp.memIdx] * MiB + s.heldBytes, cp.memTrustMs) - cp.reserveBytes;
+    budget = pushMemWindow(s, t, memoryForEngine(s, t, est.current[cp.memIdx]), cp.memTrustMs) - cp.reserveBytes;
     let found = false;
     const minCtx = cp.minContextLength;
     if (cp.clampContextFirst) {
@@ -404,6 +416,31 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   }
   s.last = decision;
   return { state: s, decision, changed };
+}
+
+/**
+ * Memory the engine can use now, bytes: MemAvailable plus what our knobs hold — unless the
+ * engine is believed gone (killed), when it holds nothing. The detector looks only at earlier
+ * samples (MemAvailable one and two samples ago), so the result is non-decreasing in this
+ * sample's reading (monotone in danger). While gone, the sample where the engine reloads is
+ * bridged by crediting back the drop since the previous sample, up to our footprint.
+ */
+function memoryForEngine(s: CoreState, t: number, availMb: number): number {
+  const p1 = s.memPrev1;
+  const p2 = s.memPrev2;
+  const held = s.heldBytes;
+  if (s.engineGoneSinceT === s.engineGoneSinceT) {
+    const reloaded = p2 === p2 && (p2 - p1) * MiB >= 0.5 * held;
+    if (reloaded || t - s.engineGoneSinceT >= s.cp.memTrustMs) s.engineGoneSinceT = NaN;
+  } else if (p2 === p2 && held > 0 && (p1 - p2) * MiB >= 0.5 * held) {
+    s.engineGoneSinceT = t;
+  }
+  s.memPrev2 = p1;
+  s.memPrev1 = availMb;
+  const avail = availMb * MiB;
+  if (s.engineGoneSinceT !== s.engineGoneSinceT) return avail + held;
+  const drop = p1 === p1 ? Math.max(0, (p1 - availMb) * MiB) : 0;
+  return avail + Math.min(drop, held);
 }
 
 /**

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { testPolicy } from '../helpers/policy-fixture.js';
 import { phoneSample, runGovernor } from './trace-helpers.js';
+import { initialState, step } from '../../src/core/governor.js';
 import { SEVERITIES, severityIndex } from '../../src/core/severity.js';
 import { needBytes, weightsBytesOf, MiB } from '../../src/core/memory.js';
 import type { Decision } from '../../src/core/decision.js';
@@ -176,6 +177,47 @@ describe('memory spike', () => {
       // Never richer than what the grab left room for, while the freed memory is untrusted.
       expect(r.decision.tierIndex * 100000 - r.decision.contextLength).toBeGreaterThanOrEqual(atGrab.tierIndex * 100000 - atGrab.contextLength);
     }
+  });
+});
+
+describe('low-memory kill loop (closed loop with a toy engine)', () => {
+  it('after the engine is killed, the next knobs fit the memory actually left, so the restart survives', () => {
+    const policy = memoryOnlyPolicy('clamp-context');
+    const lmkMinFreeMb = 250;
+    const restartMs = 4000;
+    let freeMb = 6000; // memory free without the engine
+    let engineMb = 0; // what the engine holds now
+    let restartAt = NaN;
+    let decided: Decision | undefined;
+    let kills = 0;
+    let state = initialState(policy);
+    for (let t = 0; t < 120_000; t += PERIOD_MS) {
+      // Another app grabs 1.5 GB at once: the engine at `full` no longer fits and is killed in the
+      // same instant — the governor only sees MemAvailable jump by (its footprint − 1.5 GB).
+      if (t === 30_000) freeMb -= 1500;
+      if (engineMb === 0 && decided && (restartAt !== restartAt || t >= restartAt)) {
+        engineMb = needOf(policy, decided) / MiB; // (re)start with the latest knobs
+        restartAt = NaN;
+      }
+      if (engineMb > 0 && freeMb - engineMb < lmkMinFreeMb) {
+        kills++;
+        engineMb = 0;
+        restartAt = t + restartMs;
+      }
+      const r = step(state, phoneSample(t, { memAvailMb: Math.max(0, freeMb - engineMb) }), policy);
+      state = r.state;
+      decided = r.decision;
+      if (engineMb > 0 && r.changed) {
+        // The engine applies new knobs at once (reloads in place).
+        engineMb = needOf(policy, decided) / MiB;
+      }
+    }
+    // The grab itself kills the engine once (no governor can prevent that); the restart must not.
+    // (Without the engine-gone detector the governor counts the dead engine's footprint as still
+    // its own, restarts it at `full`, and it is killed again every restart.)
+    expect(kills).toBe(1);
+    expect(engineMb).toBeGreaterThan(0);
+    expect(freeMb - engineMb).toBeGreaterThanOrEqual(policy.rules.memory.reserveMb - 1);
   });
 });
 
