@@ -375,6 +375,8 @@ function implies(existing: ImportedLevel[], added: ImportedLevel[]): boolean {
 const TEMPLATE_SECTIONS = ['model', 'tiers', 'rules', 'control'] as const;
 /** Canonical signals whose sensors come from the config; others (battery %, memory, PSI …) from the template. */
 const THERMAL_CANONICAL = new Set(['soc_c', 'skin_c', 'battery_c']);
+/** Names a virtual sensor may not take. */
+const CANONICAL_NAMES = new Set(['soc_c', 'skin_c', 'battery_c', 'ambient_c', 't_ms']);
 
 export const DEFAULT_TEMPLATE_URL = new URL('../../policies/default.yaml', import.meta.url);
 
@@ -493,7 +495,7 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
     const existing = leafNames.get(key);
     if (existing && !prefix) return existing;
     let name = edgegovName(prefix ? `${prefix}-${leaf.pixelName}` : leaf.pixelName);
-    while (virtualOut[name] || THERMAL_CANONICAL.has(name)) name = name.replace(/_c$/, '_x_c');
+    while (virtualOut[name] || CANONICAL_NAMES.has(name)) name = name.replace(/_c$/, '_x_c');
     virtualOut[name] = { from: fromYaml(leaf.from) };
     if (!existing) leafNames.set(key, name);
     return name;
@@ -514,6 +516,13 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
       const role = s.keys.includes('PIDInfo') ? 'PID target' : s.keys.includes('BindedCdevInfo') ? 'cooling-device trigger' : s.keys.includes('SendPowerHint') ? 'power-hint trigger' : 'polling trigger';
       entry.skipped = `${s.hidden ? 'hidden' : 'not reported to Android'} (${role})`;
       notCarried.push(`${s.name} (${s.type}, ${entry.skipped}): ${ladder} °C`);
+      continue;
+    }
+    const rising = levels.every((l, i) => i === 0 || l.setC > levels[i - 1].setC);
+    if (!rising) {
+      // The HAL does not check this; a severity ladder that falls would never be consistent.
+      entry.skipped = 'its thresholds do not rise with severity';
+      notCarried.push(`${s.name} (${s.type}) thresholds ${ladder}: ${entry.skipped}`);
       continue;
     }
     const e = mapper.expand(s);
@@ -562,6 +571,7 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
       targets = e.leaves.map((leaf) => declareLeaf(leaf, s.name));
     }
     for (const t of targets) {
+      widenRange(THERMAL_CANONICAL.has(t) ? sensorsOut[t] : virtualOut[t], levels);
       limitsOut[t] = levelsYaml(levels);
       if (THERMAL_CANONICAL.has(t)) delete limitsOut[t].direction; // inferred for canonical signals
       limitOwner.set(t, { pixel: s.name, levels });
@@ -637,7 +647,7 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
 
   const policyObj: Record<string, unknown> = {
     version: 1,
-    name: options.name ?? `pixel-${basename(file).replace(/\.json$/i, '').replace(/[^A-Za-z0-9_-]+/g, '-')}`,
+    name: options.name ?? policyNameFor(file),
     description: `Imported from the Pixel Thermal HAL config ${basename(file)} (edgegov policy import-pixel)`,
     sensors: sensorsOut,
   };
@@ -659,6 +669,36 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
     commentKey(doc, ['virtualSensors'], 'Pixel sensors edgegov builds from zones (°C); names are the Pixel names, lower-cased');
   }
   return { yaml: doc.toString({ lineWidth: 0 }), sensors: imported };
+}
+
+/** edgegov's default plausible range for temperatures (src/policy/compile.ts DEFAULT_RANGE). */
+const DEFAULT_TEMPERATURE_RANGE_C: [number, number] = [-40, 150];
+
+/**
+ * A threshold outside the sensor's plausible range could never trigger (the loader rejects
+ * it), so the range grows to hold every threshold with a margin.
+ */
+function widenRange(spec: Record<string, unknown> | undefined, levels: ImportedLevel[]): void {
+  if (!spec || levels.length === 0) return;
+  const parse = (v: unknown): number | undefined => {
+    if (typeof v === 'number') return v;
+    const m = typeof v === 'string' ? /^\s*(-?\d+(?:\.\d+)?)\s*°?C\s*$/.exec(v) : null;
+    return m ? Number(m[1]) : undefined;
+  };
+  const range = Array.isArray(spec.range) ? spec.range : undefined;
+  const lo = (range && parse(range[0])) ?? DEFAULT_TEMPERATURE_RANGE_C[0];
+  const hi = (range && parse(range[1])) ?? DEFAULT_TEMPERATURE_RANGE_C[1];
+  const minSet = Math.min(...levels.map((l) => l.setC));
+  const maxSet = Math.max(...levels.map((l) => l.setC));
+  if (minSet >= lo && maxSet <= hi) return;
+  spec.range = [degrees(Math.min(lo, Math.floor(minSet) - 10)), degrees(Math.max(hi, Math.ceil(maxSet) + 10))];
+}
+
+/** `thermal_info_config_shiba.json` → `pixel-shiba`; `pixel4a-sunfish_thermal_info_config.json` → `pixel4a-sunfish`. */
+export function policyNameFor(file: string): string {
+  const base = basename(file).replace(/\.json$/i, '').replace(/thermal_info_config/i, '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '');
+  if (!base) return 'pixel-import';
+  return /^pixel/i.test(base) ? base : `pixel-${base}`;
 }
 
 function usedAsInput(config: PixelConfig, name: string): boolean {
