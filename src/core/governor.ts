@@ -577,7 +577,7 @@ function buildReasons(
       : [mem & MEM_TIER ? `stepped down from ${tiers[cand].name} to ${T.name}` : '',
         mem & MEM_CONTEXT ? `context ${ctx} (of ${T.contextLength})` : ''].filter(Boolean).join(', ') + ` needs ${needMb} MiB`;
     reasons.push({ rule: 'memory', signal: 'mem_avail_mb', value: round2(avail), threshold: budgetMb,
-      message: `budget ${budgetMb} MiB (mem_avail ${fmt(avail)} − reserve ${cp.policy.rules.memory.reserveMb} + held by current knobs): ${what}` });
+      message: `budget ${budgetMb} MiB (mem_avail ${fmt(avail)} + our own ${fmt(s.engineGoneSinceT === s.engineGoneSinceT ? 0 : s.heldBytes / MiB)}, least over ${cp.memTrustMs / 1000} s, − reserve ${cp.policy.rules.memory.reserveMb}${s.engineGoneSinceT === s.engineGoneSinceT ? '; engine believed killed' : ''}): ${what}` });
   }
 
   if (battIdx >= 0 && battIdx >= capIdx && battIdx > 0) {
