@@ -127,7 +127,7 @@ export function tierPowerW(ctx: ControllerContext, tier: TierSpec): number {
 
 /**
  * power_allocator (research/01 §1.2 IPA): for each temperature, switch-on = the policy's mildest
- * level, desired = the last level below `critical` (where the policy's own throttling ends);
+ * level, desired = its `moderate` level;
  * P = SP + k_p·e + k_i·Σe with the kernel defaults k_po = SP/(T_set − T_on), k_pu = 2·k_po,
  * k_i = k_pu/10; sustainable power SP from the device's thermal resistance to ambient at 25 °C.
  * The budget is the smallest over temperatures; the tier is the richest whose estimated power fits.
@@ -140,9 +140,11 @@ function pid(ctx: ControllerContext): Controller {
   const loops = thermalLimits(policy).flatMap((l) => {
     const node = nodeOf[l.signal];
     if (!node) return [];
-    const below = l.levels.filter((x) => x.severity !== 'critical' && x.severity !== 'emergency' && x.severity !== 'shutdown');
+    // Desired temperature: the policy's `moderate` level (where the policy itself is already
+    // trading quality for heat); switch-on: its mildest level. Without one, the next level up.
     const onC = l.levels[0].setAt;
-    const setC = below.length ? below[below.length - 1].setAt : onC + 5;
+    const moderate = l.levels.find((x) => x.severity === 'moderate');
+    const setC = moderate && moderate.setAt > onC ? moderate.setAt : (l.levels[1]?.setAt ?? onC + 5);
     if (setC <= onC) return [];
     const sp = Math.max(0.5, (setC - 25) / resistanceToAmbient(device, node));
     const kpo = sp / (setC - onC);

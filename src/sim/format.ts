@@ -45,3 +45,35 @@ export function formatCompareTable(rows: SimSummary[], markdown = false): string
   const fmt = (c: string[]) => c.map((x, i) => (i < 3 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ').trimEnd();
   return [fmt(head), fmt(widths.map((w) => '─'.repeat(w))), ...body.map(fmt)].join('\n') + '\n';
 }
+
+/** One row per device × scenario: each controller's quality-weighted tokens and what went wrong. */
+export function formatCellTable(rows: SimSummary[], markdown = false): string {
+  const controllers = [...new Set(rows.map((r) => r.controller))];
+  const keys = [...new Set(rows.map((r) => `${r.device}\u0000${r.scenario}`))];
+  const trouble = (s: SimSummary) => [
+    criticalSeconds(s) > 0 ? `${criticalSeconds(s).toFixed(0)} s crit` : '',
+    s.oomEvents > 0 ? `${s.oomEvents} OOM` : '',
+    s.belowFloorS > 0 ? `${s.belowFloorS.toFixed(0)} s slow` : '',
+    s.deviceDied ? 'died' : '',
+  ].filter(Boolean).join(', ');
+  const head = ['device', 'scenario', ...controllers.map((c) => `${c} QWT`), 'edgegov max soc/skin °C', 'baseline trouble'];
+  const body = keys.map((k) => {
+    const [device, scenario] = k.split('\u0000');
+    const g = rows.filter((r) => r.device === device && r.scenario === scenario);
+    const eg = g.find((r) => r.controller === 'edgegov');
+    const best = Math.max(...g.filter((r) => r.controller !== 'edgegov').map((r) => r.qualityWeightedTokens));
+    return [
+      device, scenario,
+      ...controllers.map((c) => { const r = g.find((x) => x.controller === c); if (!r) return '—'; const v = n0(r.qualityWeightedTokens); return markdown && c === 'edgegov' && r.qualityWeightedTokens >= best ? `**${v}**` : v; }),
+      eg ? `${n1(eg.maxC.soc)} / ${n1(eg.maxC.skin)}` : '—',
+      g.filter((r) => r.controller !== 'edgegov').map((r) => { const t = trouble(r); return t ? `${r.controller}: ${t}` : ''; }).filter(Boolean).join('; ') || '—',
+    ];
+  });
+  if (markdown) {
+    const line = (c: string[]) => `| ${c.join(' | ')} |`;
+    return [line(head), line(head.map((_, i) => (i < 2 || i === head.length - 1 ? '---' : '---:'))), ...body.map(line)].join('\n') + '\n';
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const fmt = (c: string[]) => c.map((x, i) => (i < 2 || i === head.length - 1 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ').trimEnd();
+  return [fmt(head), fmt(widths.map((w) => '─'.repeat(w))), ...body.map(fmt)].join('\n') + '\n';
+}

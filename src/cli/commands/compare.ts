@@ -10,7 +10,7 @@ import { listScenarios, loadScenario } from '../../sim/scenario.js';
 import { CONTROLLERS, type ControllerName } from '../../sim/controllers.js';
 import { defaultPolicyPath, listArg } from '../../sim/resolve.js';
 import { runCompare, type CompareJob } from '../../sim/compare.js';
-import { formatCompareTable } from '../../sim/format.js';
+import { formatCompareTable, formatCellTable } from '../../sim/format.js';
 import { createProgress } from '../progress.js';
 import { UserError } from '../../util/errors.js';
 import { checkWritable, runCompareWithReport } from '../../report/run-outputs.js';
@@ -36,6 +36,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('controllers', { type: 'string', array: true, describe: `controllers (default: ${CONTROLLERS.join(',')})` })
       .option('json', { type: 'boolean', default: false, describe: 'print { runs, cells } as JSON on stdout, nothing else' })
       .option('markdown', { type: 'boolean', default: false, describe: 'print the table as Markdown' })
+      .option('cells', { type: 'boolean', default: false, describe: 'one row per device × scenario with every controller side by side' })
       .option('report', { type: 'string', describe: 'write a self-contained HTML report (controllers overlaid per device × scenario, score table)' })
       .example('$0 compare --devices flagship-phone --scenarios hot-car,bursty', '')
       .example('$0 compare --policy policies/default.yaml --controllers edgegov,static --json', '') as unknown as Argv<CompareArgs>,
@@ -72,7 +73,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       progress.done();
     }
     if (argv.json) { process.stdout.write(JSON.stringify(result, null, 2) + '\n'); return; }
-    let out = formatCompareTable(result.runs, argv.markdown);
+    let out = argv.cells ? formatCellTable(result.runs, argv.markdown) : formatCompareTable(result.runs, argv.markdown);
     if (result.cells.length) {
       const failing = result.cells.filter((c) => !c.holds);
       out += `\nedgegov holds on ${result.cells.length - failing.length}/${result.cells.length} device × scenario cells` +
