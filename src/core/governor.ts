@@ -606,7 +606,10 @@ function buildReasons(
 
   if (reasons.length === 0) {
     reasons.push({ rule: 'nominal', severity: SEVERITIES[sev],
-      message: tierI === 0 ? 'all limits clear: richest tier' : `tier ${tiers[tierI].name} (${SEVERITIES[sev]})` });
+      message: tierI === 0 ? 'all limits clear: richest tier'
+        : tierI > Math.max(capIdx, battIdx, 0)
+          ? `relaxing ${cp.relaxStep} tier per dwell toward ${tiers[Math.max(capIdx, battIdx, 0)].name}`
+          : `tier ${tiers[tierI].name} (${SEVERITIES[sev]})` });
   }
   return reasons;
 }
