@@ -249,6 +249,7 @@ export class PixelMapper {
     }
     if (!s.virtual) return { ok: true, leaves: [{ pixelName: s.name, from: { max: [s.name] } }] };
     const formula = s.formula ?? 'WEIGHTED_AVG';
+    if (s.combination.length === 0) return { ok: false, why: 'a virtual sensor without a Combination' };
     const nonSensor = s.combinationType.filter((t) => t !== 'SENSOR');
     if (nonSensor.length > 0) {
       const rails = s.combination.filter((_, i) => s.combinationType[i] !== undefined && s.combinationType[i] !== 'SENSOR');
@@ -549,6 +550,11 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
       targets = e.leaves.map((leaf) => declareLeaf(leaf));
     }
 
+    if (targets.length === 0) {
+      entry.skipped = 'it combines nothing edgegov can read';
+      notCarried.push(`${s.name} (${s.type}) thresholds ${ladder}: ${entry.skipped}`);
+      continue;
+    }
     if (targets.length === 1 && targets[0] === 'soc_c' && limitOwner.has('soc_c')) {
       entry.signals = ['soc_c']; // the shared SoC thresholds are written once
       continue;
