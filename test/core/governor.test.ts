@@ -149,3 +149,34 @@ describe('policies/default.yaml', () => {
     expect(results.at(-1)!.decision).toMatchObject({ tier: policy.tiers[0].name, severity: 'none', offload: 'local' });
   });
 });
+
+describe('relax back-off', () => {
+  it('when escalations keep following relaxes, the dwell before relaxing doubles (bounce avoidance)', () => {
+    const policy = testPolicy();
+    const samples: Sample[] = [];
+    // Load bursts: 20 s hot (moderate), 25 s cool — the device cannot sustain the richer tier.
+    for (let t = 0; t < 600_000; t += PERIOD_MS) {
+      const hot = t % 45_000 < 20_000;
+      samples.push(phoneSample(t, { socC: hot ? 77 : 50 }));
+    }
+    const results = runGovernor(policy, samples);
+    // Time spent at the escalated tier before each relax out of it.
+    const holds: number[] = [];
+    let since = NaN;
+    for (let i = 1; i < results.length; i++) {
+      const prev = results[i - 1].decision.tierIndex;
+      const cur = results[i].decision.tierIndex;
+      if (cur > prev) since = results[i].decision.t_ms;
+      if (cur < prev && since === since) { holds.push(results[i].decision.t_ms - since); since = NaN; }
+    }
+    // First relaxes come as soon as the heat clears (the 10 s dwell already passed during the 20 s
+    // burst); later ones wait well beyond a burst, and the tier stops flapping with every burst.
+    expect(holds.length).toBeGreaterThanOrEqual(2);
+    expect(holds[0]).toBeLessThanOrEqual(20_000 + 2 * PERIOD_MS);
+    expect(Math.max(...holds)).toBeGreaterThanOrEqual(35_000);
+    const bursts = Math.ceil(600_000 / 45_000);
+    expect(holds.length).toBeLessThan(bursts / 2);
+    const dwellReason = results.flatMap((r) => r.decision.reasons).find((r) => r.rule === 'dwell' && /×\d/.test(r.message));
+    expect(dwellReason).toBeDefined();
+  });
+});
