@@ -342,7 +342,42 @@ export class Estimator {
       if (den > 1e-12) slope = (len * this.sxv[i] - this.sx[i] * this.sv[i]) / den;
     }
     this.slope[i] = slope;
-    this.forecast[i] = slope === slope ? this.value[i] + slope * this.horizonS : NaN;
+    this.forecast[i] = slope === slope ? this.value[i] + this.rise(i, t, slope) : NaN;
+  }
+
+  /**
+   * Expected change over the horizon. A node heated by a step approaches its new level
+   * exponentially; a straight line through its first seconds overshoots by horizon/τ (a hotspot's
+   * τ is seconds, research/05 §5a). So the node's τ is learned online from how the rise slows:
+   * slopes over the older and the newer half of the window, s_old and s_new, same sign and
+   * |s_new| < |s_old| ⇒ τ = (window/2) / ln(s_old/s_new), and the rise is s_new·τ·(1 − e^(−H/τ)).
+   * A steady ramp (skin over minutes: no measurable slowing) keeps the straight line.
+   */
+  private rise(i: number, t: number, slope: number): number {
+    const H = this.horizonS;
+    const cap = this.ringCap;
+    const base = i * cap;
+    const len = this.ringLen[i];
+    const mid = t - this.slopeWindowMs / 2;
+    // Two least-squares slopes, one per half window, in one pass (times relative to `mid`, s).
+    let n1 = 0, x1 = 0, v1 = 0, xx1 = 0, xv1 = 0, n2 = 0, x2 = 0, v2 = 0, xx2 = 0, xv2 = 0;
+    for (let k = 0; k < len; k++) {
+      let j = this.ringHead[i] + k;
+      if (j >= cap) j -= cap;
+      const x = (this.ringT[base + j] - mid) / 1000;
+      const v = this.ringV[base + j];
+      if (x < 0) { n1++; x1 += x; v1 += v; xx1 += x * x; xv1 += x * v; }
+      else { n2++; x2 += x; v2 += v; xx2 += x * x; xv2 += x * v; }
+    }
+    if (n1 < 3 || n2 < 3) return slope * H;
+    const d1 = n1 * xx1 - x1 * x1, d2 = n2 * xx2 - x2 * x2;
+    if (d1 <= 1e-12 || d2 <= 1e-12) return slope * H;
+    const sOld = (n1 * xv1 - x1 * v1) / d1;
+    const sNew = (n2 * xv2 - x2 * v2) / d2;
+    if (!(sOld * sNew > 0) || Math.abs(sNew) >= Math.abs(sOld)) return slope * H;
+    const tau = this.slopeWindowMs / 2000 / Math.log(sOld / sNew);
+    if (!(tau > 0) || tau >= 1e6) return slope * H;
+    return sNew * tau * (1 - Math.exp(-H / tau));
   }
 
   /** Recompute the running sums from scratch, anchored at the oldest point, so rounding never accumulates. */

@@ -186,3 +186,24 @@ describe('smoothing, slope and forecast', () => {
     expect(e.estimate('soc_c')!.slopePerS!).toBeCloseTo(want, 6);
   });
 });
+
+describe('forecast of a node settling after a step (learned time constant)', () => {
+  it('does not extrapolate an exponential approach as a straight line', () => {
+    // A hotspot stepping 50 → 70 °C with τ = 4 s: the straight line through its first seconds
+    // would forecast far past 70; the settling-aware forecast stays near the asymptote.
+    const e = new Estimator(policyWith([plain('soc_c')], { smoothingMs: 0, slopeWindowMs: 10_000, forecastHorizonMs: 30_000 }));
+    for (let t = 0; t <= 20_000; t += 500) e.update({ t_ms: t, soc_c: 50 });
+    for (let t = 20_500; t <= 30_500; t += 500) e.update({ t_ms: t, soc_c: 70 - 20 * Math.exp(-(t - 20_000) / 4000) });
+    const est = e.estimate('soc_c')!;
+    const straight = est.value! + est.slopePerS! * 30;
+    expect(straight).toBeGreaterThan(85);
+    expect(est.forecast!).toBeLessThan(75);
+    expect(est.forecast!).toBeGreaterThan(est.value!);
+  });
+
+  it('keeps the straight line for a steady ramp', () => {
+    const e = new Estimator(policyWith([plain('soc_c')], { smoothingMs: 0, slopeWindowMs: 10_000, forecastHorizonMs: 20_000 }));
+    for (let t = 0; t <= 30_000; t += 500) e.update({ t_ms: t, soc_c: 40 + 0.2 * (t / 1000) });
+    expect(e.estimate('soc_c')!.forecast).toBeCloseTo(46 + 0.2 * 20, 6);
+  });
+});
