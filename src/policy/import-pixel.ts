@@ -329,7 +329,9 @@ export function pixelLevels(s: PixelSensor): ImportedLevel[] {
     const set = s.hot[i];
     if (set === undefined) continue;
     const h = s.hysteresis[i] ?? 0;
-    out.push({ severity: SEVERITIES[i] as Exclude<Severity, 'none'>, setC: set, clearC: tidy(set - (h > 0 ? h : ZERO_HYSTERESIS_BAND_C)), hysteresisC: h });
+    let clearC = tidy(set - (h > 0 ? h : ZERO_HYSTERESIS_BAND_C));
+    if (clearC >= set) clearC = set - ZERO_HYSTERESIS_BAND_C; // a hysteresis too small to write
+    out.push({ severity: SEVERITIES[i] as Exclude<Severity, 'none'>, setC: set, clearC, hysteresisC: h });
   }
   return out;
 }
@@ -381,7 +383,12 @@ const CANONICAL_NAMES = new Set(['soc_c', 'skin_c', 'battery_c', 'ambient_c', 't
 
 export const DEFAULT_TEMPLATE_URL = new URL('../../policies/default.yaml', import.meta.url);
 
-const degrees = (x: number) => `${tidy(x)}C`;
+/** A number as policy YAML reads it: plain decimal notation, never `1e-7`. */
+function decimal(x: number): string {
+  const t = String(x);
+  return /e/i.test(t) ? x.toFixed(12).replace(/\.?0+$/, '') : t;
+}
+const degrees = (x: number) => `${decimal(tidy(x))}C`;
 
 function fromYaml(f: FromSpec): Record<string, unknown> {
   if ('weighted' in f) return f.offsetC === 0 ? { weighted: f.weighted } : { weighted: f.weighted, offset: degrees(f.offsetC) };
@@ -393,7 +400,8 @@ function levelsYaml(levels: ImportedLevel[]): Record<string, unknown> {
   const hs = new Set(levels.map((l) => l.hysteresisC));
   const uniform = hs.size === 1 && [...hs][0] > 0;
   if (uniform) out.hysteresis = degrees([...hs][0]);
-  for (const l of levels) out[l.severity] = uniform ? degrees(l.setC) : { set: degrees(l.setC), clear: degrees(l.clearC) };
+  // Thresholds are written exactly as the source gave them (no rounding: the test compares them).
+  for (const l of levels) out[l.severity] = uniform ? `${decimal(l.setC)}C` : { set: `${decimal(l.setC)}C`, clear: degrees(l.clearC) };
   return out;
 }
 
