@@ -19,22 +19,12 @@ import { criticalSeconds } from '../../src/sim/format.js';
 /** device · scenario cells where edgegov does not (yet) out-score the best baseline. */
 export const KNOWN_QWT_LOSSES = new Set<string>(KNOWN());
 function KNOWN(): string[] {
-  // docs/simulator.md "Where edgegov still loses": all are demand-bound runs where edgegov is
-  // safe (like static) but a precautionary step (a forecast on the fast hotspot at the start of
-  // an answer, or the boxed board's passive trip) costs quant quality or a model reload that the
-  // closed-loop user does not repay with extra turns.
+  // docs/simulator.md "Where edgegov still loses": demand-bound runs where edgegov is as safe as
+  // static but a precautionary step costs quant quality (or a reload) that the closed-loop user
+  // does not repay with extra answers.
   return [
     'flagship-phone · long-document',
-    'midrange-phone · bursty',
     'midrange-phone · charging-chat',
-    'midrange-phone · cloud-unreachable',
-    'midrange-phone · sustained-chat',
-    'rk3588-boxed · background-app',
-    'rk3588-boxed · charging-chat',
-    'rk3588-boxed · cloud-unreachable',
-    'rk3588-boxed · hot-car',
-    'rk3588-boxed · sustained-chat',
-    'rpi5 · hot-car',
     'rpi5 · long-document',
   ];
 }

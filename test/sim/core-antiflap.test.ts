@@ -71,3 +71,32 @@ describe('memory settle after our own load', () => {
     expect(mem(firstEscalation!.t_ms / 1000)).toBeGreaterThan(moderateSet);
   });
 });
+
+describe('forecast learns how fast a node settles', () => {
+  it('a hotspot stepping toward a new level is not extrapolated past it; a steady ramp still is', async () => {
+    const { Estimator } = await import('../../src/estimator/estimator.js');
+    const p = testPolicy();
+    // First-order step: 40 → 70 °C with τ = 4 s (a phone hotspot, research/05 §5a).
+    const step = new Estimator(p);
+    let fStep = NaN, vStep = NaN;
+    // One slope window after the step (the first half-window still extrapolates straight: not enough
+    // points after the onset to see the rise slow — the core's forecast confirmation covers that).
+    for (let t = 0; t <= 11; t += 0.5) {
+      const soc = t < 1 ? 40 : 70 - 30 * Math.exp(-(t - 1) / 4);
+      step.update({ t_ms: t * 1000, soc_c: soc });
+      const e = step.estimate('soc_c')!;
+      fStep = e.forecast ?? NaN; vStep = e.value ?? NaN;
+    }
+    expect(fStep).toBeGreaterThan(vStep);
+    expect(fStep).toBeLessThan(75);            // a straight line over the 20 s horizon says ≈ 120
+    // Steady ramp: 0.1 °C/s for minutes (skin) — forecast = value + slope × horizon.
+    const ramp = new Estimator(p);
+    let f = NaN, v = NaN;
+    for (let t = 0; t <= 60; t += 0.5) {
+      ramp.update({ t_ms: t * 1000, soc_c: 40 + 0.1 * t });
+      const e = ramp.estimate('soc_c')!;
+      f = e.forecast ?? NaN; v = e.value ?? NaN;
+    }
+    expect(f - v).toBeCloseTo(0.1 * p.control.forecastHorizonMs / 1000, 0);
+  });
+});
