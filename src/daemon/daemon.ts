@@ -229,6 +229,8 @@ export class Daemon {
         this.metricsServer = await serveMetrics(this.metrics, hp.host, hp.port, () => this.decision !== undefined);
       } catch (err) {
         await this.ipc.close();
+        await this.sensors.close();
+        this.journal?.close();
         throw new EnvError(`cannot serve metrics on ${cfg.metrics}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../core/decision.js';
 import { SEVERITIES, severityIndex } from '../core/severity.js';
+export { parseHostPort } from './host-port.js';
 
 export interface MetricsState {
   signals(): Record<string, number | undefined>;
@@ -159,15 +160,6 @@ export interface MetricsServer {
   /** `host:port` actually bound (port 0 resolves to the ephemeral one). */
   address: string;
   close(): Promise<void>;
-}
-
-/** Parses `host:port` (`[::1]:9464` for IPv6). */
-export function parseHostPort(s: string): { host: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  if (!m) return undefined;
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  return { host: m[1], port };
 }
 
 /** `/metrics`, `/healthz` (the loop turns) and `/readyz` (a decision exists). */

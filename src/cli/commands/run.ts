@@ -27,26 +27,31 @@ interface RunArgs {
   shutdownDeadlineMs: number;
 }
 
+/** A flag given twice: the last one wins (as with most daemons), never an array. */
+function lastOf<T>(v: T | T[]): T {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Run the governor daemon',
   builder: (y: Argv) =>
     y
-      .option('policy', { type: 'string', demandOption: true, describe: 'Policy YAML file' })
-      .option('sysfs-root', { type: 'string', default: '/', describe: 'Root under which sys/ and proc/ are read (a fixture tree in tests)' })
-      .option('socket', { type: 'string', describe: 'Unix socket path (default: $EDGEGOV_SOCKET, $XDG_RUNTIME_DIR/edgegov.sock, or /tmp/edgegov-<uid>.sock)' })
-      .option('metrics', { type: 'string', default: '127.0.0.1:9464', describe: 'host:port for /metrics and /healthz; "off" for none' })
-      .option('journal', { type: 'string', describe: 'Decision journal (JSONL, size-rotated)' })
-      .option('journal-max-bytes', { type: 'number', default: 16 * 1024 * 1024, describe: 'Rotate the journal at this size (keeps 3 old files)' })
+      .option('policy', { type: 'string', coerce: lastOf, demandOption: true, describe: 'Policy YAML file' })
+      .option('sysfs-root', { type: 'string', coerce: lastOf, default: '/', describe: 'Root under which sys/ and proc/ are read (a fixture tree in tests)' })
+      .option('socket', { type: 'string', coerce: lastOf, describe: 'Unix socket path (default: $EDGEGOV_SOCKET, $XDG_RUNTIME_DIR/edgegov.sock, or /tmp/edgegov-<uid>.sock)' })
+      .option('metrics', { type: 'string', coerce: lastOf, default: '127.0.0.1:9464', describe: 'host:port for /metrics and /healthz; "off" for none' })
+      .option('journal', { type: 'string', coerce: lastOf, describe: 'Decision journal (JSONL, size-rotated)' })
+      .option('journal-max-bytes', { type: 'number', coerce: lastOf, default: 16 * 1024 * 1024, describe: 'Rotate the journal at this size (keeps 3 old files)' })
       .option('journal-every-sample', { type: 'boolean', default: false, describe: 'Journal every sample, not only decision changes' })
-      .option('hz', { type: 'number', describe: 'Sample rate; overrides the policy\'s sample period' })
-      .option('device-id', { type: 'string', describe: 'Identity in metrics and status (default: hostname)' })
-      .option('simulate', { type: 'string', choices: ['auto', 'none'], default: 'auto', describe: 'Take signals the host lacks from the simulated device' })
-      .option('sim-device', { type: 'string', describe: 'Simulated device model for the missing signals' })
-      .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] })
-      .option('log-file', { type: 'string', describe: 'Append JSON logs to this file instead of stderr' })
+      .option('hz', { type: 'number', coerce: lastOf, describe: 'Sample rate; overrides the policy\'s sample period' })
+      .option('device-id', { type: 'string', coerce: lastOf, describe: 'Identity in metrics and status (default: hostname)' })
+      .option('simulate', { type: 'string', coerce: lastOf, choices: ['auto', 'none'], default: 'auto', describe: 'Take signals the host lacks from the simulated device' })
+      .option('sim-device', { type: 'string', coerce: lastOf, describe: 'Simulated device model for the missing signals' })
+      .option('log-level', { type: 'string', coerce: lastOf, default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] })
+      .option('log-file', { type: 'string', coerce: lastOf, describe: 'Append JSON logs to this file instead of stderr' })
       .option('live', { type: 'boolean', describe: 'Live view on stdout (default: when stdout is a TTY)' })
-      .option('shutdown-deadline-ms', { type: 'number', default: 5000, describe: 'Force exit this long after SIGTERM' }) as unknown as Argv<RunArgs>,
+      .option('shutdown-deadline-ms', { type: 'number', coerce: lastOf, default: 5000, describe: 'Force exit this long after SIGTERM' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     if (!(argv.journalMaxBytes >= 4096)) throw new UserError(`--journal-max-bytes: expected at least 4096, got ${argv.journalMaxBytes}`);
     if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${argv.hz}`);
