@@ -134,6 +134,7 @@ class CoreState implements GovernorState {
     next.est.carryOverFrom(this.est);
     next.cp.limits.forEach((l, i) => {
       const j = this.cp.limits.findIndex((o) => o.signal === l.signal && o.rising === l.rising);
+      if (j >= 0) next.forecastSinceT[i] = this.forecastSinceT[j];
       if (j < 0 || this.levels[j] < 0) return;
       const oldSeverity = this.cp.limits[j].severity[this.levels[j]];
       let lvl = -1;
@@ -300,6 +301,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let ctx = tiers[cand].contextLength;
   let mem = memUsable ? 0 : MEM_UNKNOWN;
   let budget = NaN;
+  if (!memUsable) s.memPrev1 = s.memPrev2 = NaN; // the kill detector restarts from fresh readings
   if (memUsable) {
     budget = pushMemWindow(s, t, memoryForEngine(s, t, est.current[cp.memIdx]), cp.memTrustMs) - cp.reserveBytes;
     let found = false;
