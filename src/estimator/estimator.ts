@@ -3,7 +3,7 @@
  *
  * Pure in the sense the core needs: no clock, no I/O, no randomness; time comes from
  * `sample.t_ms`. For speed it keeps its history in preallocated typed arrays and MUTATES
- * them in `updateEstimator` — an Estimator is owned by exactly one governor state.
+ * them in `update` — an Estimator is owned by exactly one governor state.
  *
  * Per signal and sample:
  *  1. the reading (virtual sensors computed from `zone.<type>` keys, others read by name);
@@ -15,7 +15,8 @@
  *  5. a least-squares slope (units/s) over the accepted raw readings of the last `slopeWindowMs`
  *     (Android's headroom forecast does the same over ≤ 30 one-second skin samples,
  *     research/01-thermal-governors.md §2.2), at least 3 points;
- *  6. forecast = smoothed + slope · forecastHorizonMs.
+ *  6. forecast = smoothed + the expected rise over forecastHorizonMs: the straight line, or a
+ *     settling exponential when the rise is visibly slowing (see `rise`).
  */
 import type { Policy } from '../policy/types.js';
 import { unitOfSignal } from '../core/signals.js';
