@@ -527,6 +527,12 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
       notCarried.push(`${s.name} (${s.type}, ${entry.skipped}): ${ladder} °C`);
       continue;
     }
+    const inexact = levels.find((l) => Number(decimal(l.setC)) !== l.setC);
+    if (inexact) {
+      entry.skipped = `threshold ${inexact.setC} cannot be written exactly`;
+      notCarried.push(`${s.name} (${s.type}) thresholds ${ladder}: ${entry.skipped}`);
+      continue;
+    }
     const rising = levels.every((l, i) => i === 0 || l.setC > levels[i - 1].setC);
     if (!rising) {
       // The HAL does not check this; a severity ladder that falls would never be consistent.
