@@ -31,20 +31,22 @@ export function createLiveView(out: NodeJS.WriteStream = process.stdout, refresh
     const s = d.lastSample ?? { t_ms: 0 };
     const sim = new Set(d.simulated);
     const mark = (name: string) => (sim.has(name) ? '*' : '');
-    const width = Math.max(40, Math.min(out.columns ?? 100, 120));
+    const width = Math.max(40, Math.min(out.columns || 100, 160));
     const lines: string[] = [];
-    lines.push(`edgegov ${d.policy.name} · ${d.deviceId} · ${fmt(1000 / d.periodMs, 0)} Hz · ${d.clientCount} clients · ${d.samples} samples`);
+    lines.push(`edgegov · ${d.policy.name} · ${d.deviceId} · ${fmt(1000 / d.periodMs, 0)} Hz · ${d.clientCount} clients · ${d.samples} samples`);
     lines.push(
-      `soc ${fmt(s.soc_c)}°C${mark('soc_c')}  skin ${fmt(s.skin_c)}°C${mark('skin_c')}  batt ${fmt(s.battery_c)}°C${mark('battery_c')} ` +
-      `${fmt(s.battery_w, 2)}W${mark('battery_w')} ${fmt(s.battery_pct, 0)}%${mark('battery_pct')}  ` +
-      `mem ${fmt(s.mem_avail_mb, 0)}/${fmt(s.mem_total_mb, 0)} MiB  psi ${fmt(s.psi_mem_some_avg10, 2)}%  tok/s ${fmt(s.tok_s)}`,
+      `soc ${fmt(s.soc_c)}°C${mark('soc_c')}  skin ${fmt(s.skin_c)}°C${mark('skin_c')}  ` +
+      `battery ${fmt(s.battery_c)}°C${mark('battery_c')} ${fmt(s.battery_w, 2)} W${mark('battery_w')} ${fmt(s.battery_pct, 0)}%${mark('battery_pct')}` +
+      `${s.charging === 1 ? ' charging' : s.charging === 0 ? ' on battery' : ''}`,
     );
+    lines.push(`mem ${fmt(s.mem_avail_mb, 0)} of ${fmt(s.mem_total_mb, 0)} MiB free  psi ${fmt(s.psi_mem_some_avg10, 2)}%  tok/s ${fmt(s.tok_s)}`);
+    lines.push(`severity ${dec.severity}  tier ${dec.tier}  offload ${dec.offload}${dec.safe ? '  SAFE TIER' : ''}`);
     lines.push(
-      `severity ${dec.severity.padEnd(9)} tier ${dec.tier} (${dec.quant}, ctx ${dec.contextLength}, batch ${dec.batchSize}` +
-      `${dec.threads !== undefined ? `, ${dec.threads} thr` : ''}${dec.pacingMs ? `, pace ${dec.pacingMs} ms` : ''})  offload ${dec.offload}${dec.safe ? '  SAFE' : ''}`,
+      `knobs ${dec.quant} · ctx ${dec.contextLength} · batch ${dec.batchSize}` +
+      `${dec.threads !== undefined ? ` · ${dec.threads} threads` : ''} · pacing ${dec.pacingMs} ms`,
     );
-    lines.push(`reason: ${dec.reasons[0]?.message ?? '—'}`);
-    if (sim.size) lines.push(`* simulated (host has no sensor): ${[...sim].join(', ')}`);
+    lines.push(`why ${dec.reasons[0]?.message ?? '—'}`);
+    if (sim.size) lines.push(`* simulated (this host has no sensor): ${[...sim].filter((x) => !x.startsWith('zone.')).join(', ')}`);
     for (const l of logLines) lines.push(`  ${l}`);
     const frame = lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
     let text = '';

@@ -142,6 +142,28 @@ describe('npm start on this machine', () => {
   });
 });
 
+describe('npm start on a terminal', () => {
+  it.skipIf(!findOnPath('script'))('shows the compact live view redrawn in place, logs inside it', async () => {
+    const dir = tmpDir('tty');
+    const out = path.join(dir, 'tty.out');
+    const cmd = `stty cols 100; exec ${process.execPath} bin/edgegov.js run --policy policies/default.yaml --socket ${path.join(dir, 's.sock')} --metrics off`;
+    // util-linux `script` gives the daemon a pseudo-terminal; SIGINT after a few redraws.
+    const p = spawn('script', ['-qfc', cmd, out], { cwd: repoRoot, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    await until(() => fs.existsSync(out) && (fs.readFileSync(out, 'utf8').match(/\x1b\[\d+F/g) ?? []).length >= 2, 20_000, 'two redraws');
+    p.kill('SIGINT');
+    await exited;
+    const text = fs.readFileSync(out, 'utf8');
+    expect(text).toMatch(/severity \w+ +tier \w+ +offload (local|cloud|pause)/);
+    expect(text).toMatch(/knobs \S+ · ctx \d+ · batch \d+/);
+    expect(text).toMatch(/why /);
+    // No raw JSON log lines on the terminal: they are shown inside the frame.
+    expect(text).not.toMatch(/\{"level":/);
+    const hostHasThermal = fs.existsSync('/sys/class/thermal') && fs.readdirSync('/sys/class/thermal').some((z) => z.startsWith('thermal_zone'));
+    if (!hostHasThermal) expect(text).toMatch(/simulated \(this host has no sensor\): soc_c/);
+  });
+});
+
 /** An AF_UNIX datagram listener (Node has none) standing in for systemd's notify socket. */
 function startNotifyListener(sockPath: string) {
   const py = [

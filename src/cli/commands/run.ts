@@ -64,14 +64,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const live = argv.live ?? Boolean(process.stdout.isTTY);
     let view: LiveView | undefined = live ? createLiveView() : undefined;
     const logger = createLogger({ level: argv.logLevel, file: argv.logFile, stream: argv.logFile ? undefined : view?.logStream });
+    // Android init's `socket edgegov stream …` stanza hands us a listening fd.
     const androidFd = process.env.ANDROID_SOCKET_edgegov;
+    const inheritedFd = androidFd !== undefined && /^\d+$/.test(androidFd) && !argv.socket ? Number(androidFd) : undefined;
     const daemon = new Daemon({
       logger,
       config: {
         policyPath: argv.policy,
         sysfsRoot: argv.sysfsRoot,
-        socketPath: argv.socket ?? defaultSocketPath(),
-        listenFd: androidFd !== undefined && /^\d+$/.test(androidFd) && !argv.socket ? Number(androidFd) : undefined,
+        socketPath: argv.socket ?? (inheritedFd !== undefined ? '/dev/socket/edgegov' : defaultSocketPath()),
+        listenFd: inheritedFd,
         metrics,
         journal: argv.journal,
         journalEverySample: argv.journalEverySample,
