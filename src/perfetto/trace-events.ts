@@ -92,10 +92,11 @@ export class TimelineEventBuilder {
   private begin(): void {
     this.started = true;
     const pid = this.pid;
-    this.emit({ name: 'process_name', ph: 'M', pid, args: { name: this.options.processName } });
+    // ts on metadata too: some importers sort every event by it.
+    this.emit({ name: 'process_name', ph: 'M', ts: 0, pid, args: { name: this.options.processName } });
     for (const [thread, tid] of Object.entries(TRACKS)) {
-      this.emit({ name: 'thread_name', ph: 'M', pid, tid, args: { name: thread } });
-      this.emit({ name: 'thread_sort_index', ph: 'M', pid, tid, args: { sort_index: tid } });
+      this.emit({ name: 'thread_name', ph: 'M', ts: 0, pid, tid, args: { name: thread } });
+      this.emit({ name: 'thread_sort_index', ph: 'M', ts: 0, pid, tid, args: { sort_index: tid } });
     }
   }
 
