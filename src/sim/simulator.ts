@@ -87,6 +87,8 @@ export class DeviceSimulator {
   private readonly heat: Float64Array;
   private lastPollMs = -Infinity;
   private ramps: { leftMb: number; perS: number }[] = [];
+  /** Conversation tokens to re-prefill with the next request after a quant swap. */
+  private reprefillTokens = 0;
   private lastPollTemps: Float64Array;
   private readonly opts: SimOptions;
 
@@ -184,10 +186,17 @@ export class DeviceSimulator {
     if (same) return false;
     let costS = 0;
     if (cur.quant !== k.quant) {
-      // research/03 §7: a new quant reloads the weights from storage (unload first), and the
-      // conversation's KV cache from the old weights is useless: re-prefill what is kept.
-      const kept = Math.min(this.contextPos, k.contextLength);
-      costS = footprintMb(this.model, k) / this.device.memory.storageReadMBs + kept / prefillRate(this.device, this.model, k, this.clock);
+      // research/03 §7: a new quant reloads the weights from storage (unload first). The KV cache
+      // belongs to the old weights: like the llama.cpp engine (docs/inference.md), the kept
+      // conversation is re-prefilled with the NEXT request of the same session (a request in
+      // flight needs it at once), and not at all if a new session starts.
+      costS = footprintMb(this.model, k) / this.device.memory.storageReadMBs;
+      this.reprefillTokens = Math.min(this.contextPos, k.contextLength);
+      if (this.req && this.reprefillTokens > 0) {
+        this.req.prefillLeft += this.reprefillTokens;
+        this.contextPos = Math.max(0, this.contextPos - this.reprefillTokens);
+        this.reprefillTokens = 0;
+      }
     } else if (cur.contextLength !== k.contextLength || cur.batchSize !== k.batchSize || cur.threads !== k.threads) {
       // New context with the KV state carried over (the llama.cpp adapter does this): ~0.3 s.
       costS = 0.3;
@@ -203,6 +212,12 @@ export class DeviceSimulator {
     const ctx = this.knobs!.contextLength;
     let prefill = r.promptTokens;
     if (r.newSession) { this.contextPos = 0; prefill += this.opts.scenario.workload.systemPromptTokens; }
+    else if (this.reprefillTokens > 0) {
+      // The conversation so far is re-evaluated under the new weights before the new prompt.
+      this.contextPos = Math.max(0, this.contextPos - this.reprefillTokens);
+      prefill += this.reprefillTokens;
+    }
+    this.reprefillTokens = 0;
     prefill = Math.min(prefill, ctx);
     // Context shift: keep the most recent part of the conversation that still fits.
     if (this.contextPos + prefill + Math.min(r.outputTokens, ctx / 4) > ctx) this.contextPos = Math.max(0, ctx - prefill - Math.min(r.outputTokens, ctx / 4));
@@ -301,6 +316,7 @@ export class DeviceSimulator {
       this.killedLeftS = this.device.memory.restartS;
       this.reloadLeftS = 0;
       this.contextPos = 0;
+      this.reprefillTokens = 0;
     }
     this.updatePsi(dtS);
     return st;
