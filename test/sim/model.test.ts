@@ -199,3 +199,38 @@ describe('request generator (research/03 §6.6)', () => {
     expect(docs.every((r) => r.promptTokens >= 800 && r.promptTokens <= 3000 && r.newSession)).toBe(true);
   });
 });
+
+describe('engine costs and scenario details', () => {
+  const scenario = loadScenario('sustained-chat');
+  it("another app's memory arrives over its ramp, not at once", () => {
+    const s = new DeviceSimulator({ device: loadDevice('flagship-phone'), model, scenario, seed: 1, floorTokS: 5 });
+    s.advance(0.5, knobs());
+    const before = s.memAvailMb();
+    s.addBackground(1500, 5);
+    s.advance(1, knobs());
+    const after1 = s.memAvailMb();
+    for (let i = 0; i < 10; i++) s.advance(1, knobs());
+    const after = s.memAvailMb();
+    expect(before - after1).toBeGreaterThan(250);
+    expect(before - after1).toBeLessThan(400);
+    expect(before - after).toBeCloseTo(1500, 0);
+  });
+  it('a quant swap reloads the weights; a context change carries the KV over; pacing is free', () => {
+    const d = loadDevice('rk3588');
+    const reloadS = (k: Knobs) => {
+      const s = new DeviceSimulator({ device: d, model, scenario, seed: 1, floorTokS: 5 });
+      s.advance(0.1, knobs());
+      s.advance(0.01, k);
+      return (s as unknown as { reloadLeftS: number }).reloadLeftS;
+    };
+    // 3.4 GiB of q8_0 from eMMC at 300 MB/s ≈ 12 s.
+    expect(reloadS(knobs({ quant: 'q8_0' }))).toBeGreaterThan(10);
+    expect(reloadS(knobs({ contextLength: 2048 }))).toBeCloseTo(0.3 - 0.01, 5);
+    expect(reloadS(knobs({ pacingMs: 20 }))).toBe(0);
+  });
+  it('Q4_0 prefills faster than Q4_K_M on a backend with a repack speed factor', () => {
+    const d = loadDevice('flagship-phone');
+    expect(prefillRate(d, model, knobs({ quant: 'q4_0' }), full)).toBeGreaterThan(1.5 * prefillRate(d, model, knobs({ quant: 'q4_k_m' }), full));
+  });
+});
+
