@@ -109,6 +109,8 @@ export class DeviceSimulator {
     if (device.battery) {
       this.battery = new Battery(device.battery, scenario.battery.initialPct ?? device.battery.initialPct, scenario.battery.charging);
     }
+    // Before the first period the device idles: the screen, radios and board draw.
+    this.lastBatteryW = this.battery?.charging ? 0 : device.power.baseW + device.power.boardW;
     this.backgroundMb = scenario.memory.backgroundMb ?? device.memory.backgroundMb;
     this.cloudReachable = scenario.cloud.reachable;
     this.nextRequest = createRequestStream(scenario, seed);
