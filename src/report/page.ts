@@ -297,11 +297,16 @@ const CLIENT = String.raw`
     var data = [section.x].concat(spec.series.map(function (s) { return s.values; }));
     var u = new uPlot(opts, data, wrap);
     u.over.addEventListener('click', function () {
-      if (pinned !== null) { pinned = null; document.body.classList.remove('has-pin'); reasonsEl.classList.remove('pinned'); return; }
+      if (pinned !== null) {
+        pinned = null;
+        reasonsEl.classList.remove('pinned');
+        if (u.cursor.idx !== null && u.cursor.idx !== undefined) renderReasons(u.data[0][u.cursor.idx], section.runs);
+        return;
+      }
       var i = u.cursor.idx;
       if (i === null || i === undefined) return;
-      renderReasons(u.data[0][i], section.runs);
       pinned = u.data[0][i];
+      renderReasons(pinned, section.runs);
       reasonsEl.classList.add('pinned');
     });
     plots.push(u);

@@ -101,6 +101,16 @@ describe.skipIf(!haveChromium)('HTML report in chromium', () => {
     for (const r of target.reasons) expect(panel).toContain(r.message);
     expect(panel).toContain(target.tier);
 
+    // Click pins the panel: moving elsewhere no longer changes it; a second click releases it.
+    await page.mouse.click(point.x, point.y);
+    const tierBox0 = (await page.locator('#chart-tier .u-over').boundingBox())!;
+    await page.mouse.move(tierBox0.x + 3, tierBox0.y + 10);
+    expect(await page.locator('#reasons').innerText()).toContain(target.reasons[0].message);
+    expect(await page.locator('#reasons').innerText()).toMatch(/pinned/);
+    await page.mouse.click(tierBox0.x + 3, tierBox0.y + 10);
+    await page.mouse.move(tierBox0.x + 4, tierBox0.y + 10);
+    expect(await page.locator('#reasons').innerText()).not.toMatch(/pinned/);
+
     // Drag to zoom on one chart: every chart follows.
     const tierBox = (await page.locator('#chart-tier .u-over').boundingBox())!;
     await page.mouse.move(tierBox.x + tierBox.width * 0.2, tierBox.y + 20);
