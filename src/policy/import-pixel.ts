@@ -31,7 +31,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import YAML, { isMap, isPair, isScalar, type Document, type YAMLMap, type Pair, type Scalar } from 'yaml';
 import { SEVERITIES, THRESHOLD_SEVERITIES, type Severity } from '../core/severity.js';
-import { EnvError, UserError, envErrorFrom } from '../util/errors.js';
+import { UserError, envErrorFrom } from '../util/errors.js';
 
 // ───────────────────────────── the Pixel config ─────────────────────────────
 
@@ -462,11 +462,15 @@ export function importPixelConfig(text: string, file: string, options: ImportOpt
   const config = parsePixelConfig(text, file);
   const mapper = new PixelMapper(config);
   const template = YAML.parseDocument(options.templateText, { keepSourceTokens: false });
-  if (template.errors.length > 0) throw new EnvError(`template ${options.templateFile} is not valid YAML: ${template.errors[0].message}`);
-  const tpl = template.toJS() as Record<string, unknown>;
-  for (const s of TEMPLATE_SECTIONS) {
-    if (tpl[s] === undefined) throw new EnvError(`template ${options.templateFile} has no "${s}" section`);
+  // The template is the user's input (--template): its mistakes are exit 1, like a bad policy.
+  if (template.errors.length > 0) {
+    const e = template.errors[0];
+    const at = e.linePos?.[0] ? `${e.linePos[0].line}:${e.linePos[0].col}` : '1:1';
+    throw new UserError(`template ${options.templateFile} is not valid YAML`, [`${options.templateFile}:${at}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`]);
   }
+  const tpl = (template.toJS() ?? {}) as Record<string, unknown>;
+  const missing = TEMPLATE_SECTIONS.filter((s) => tpl[s] === undefined);
+  if (missing.length > 0) throw new UserError(`template ${options.templateFile} has no ${missing.map((m) => `"${m}"`).join(', ')} section; use a complete policy such as policies/default.yaml`);
   const tplSensors = (tpl.sensors ?? {}) as Record<string, Record<string, unknown>>;
   const tplLimits = (tpl.limits ?? {}) as Record<string, unknown>;
 

@@ -187,6 +187,20 @@ describe('import-pixel errors and the CLI', () => {
     }
   });
 
+  it('a template that is not a complete policy is the user\'s mistake (exit 1), named with its place', () => {
+    const broken = join(tmp, 'broken.yaml');
+    writeFileSync(broken, 'a: [\n');
+    const r = runCli(['policy', 'import-pixel', join(fixtures, CONFIGS[0]), '--template', broken]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/broken\.yaml:2:1: /);
+    const partial = join(tmp, 'partial.yaml');
+    writeFileSync(partial, 'version: 1\nname: x\n');
+    const p = runCli(['policy', 'import-pixel', join(fixtures, CONFIGS[0]), '--template', partial]);
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/has no "model", "tiers", "rules", "control" section/);
+    expect(hasStackTrace(r.stderr + p.stderr)).toBe(false);
+  });
+
   it('writes a policy that `edgegov validate` accepts, and fails cleanly on a missing file', () => {
     const out = join(tmp, 'pixel8.yaml');
     const r = runCli(['policy', 'import-pixel', join(fixtures, CONFIGS[1]), '--out', out]);
