@@ -354,7 +354,9 @@ export class Daemon {
       this.ipc?.publish(this.decisionEvent);
       this.log.info({ seq: this.seq, severity: decision.severity, tier: decision.tier, offload: decision.offload, reason: decision.reasons[0]?.message }, 'decision changed');
     } else if (this.decisionEvent) {
-      this.decisionEvent = { ...this.decisionEvent, changed: false, decision };
+      // Same knobs: keep the event (a new subscriber gets it as `changed: true`, it is new to
+      // them); refreshes send it with `changed: false`.
+      this.decisionEvent = { ...this.decisionEvent, decision };
     }
     if (this.journal && (changed || this.config.journalEverySample)) {
       this.journal.append({ ts: new Date().toISOString(), seq: this.seq, n: this.samples, changed, decision, signals: snap.signals });
