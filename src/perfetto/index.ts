@@ -2,7 +2,7 @@
  * `--perfetto <file>`: streams a run's timeline to a Chrome trace-event JSON file while the
  * run goes on, so memory stays flat however long the trace is.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Decision } from '../core/decision.js';
 import type { Sample } from '../core/signals.js';
 import { envErrorFrom } from '../util/errors.js';
@@ -15,6 +15,8 @@ export interface PerfettoWriter {
   step(sample: Sample, decision: Decision, changed: boolean): void;
   /** Closes open slices and the JSON document; returns how many events were written. */
   close(): Promise<{ events: number; decisionChanges: number; counterTracks: string[] }>;
+  /** The run failed: close and delete the unfinished file (synchronous, safe in an exit handler). */
+  abort(): void;
 }
 
 /** Bytes gathered before one write: few syscalls, bounded memory. */
@@ -63,6 +65,16 @@ export function createPerfettoWriter(path: string, options: TimelineOptions): Pe
         closeSync(fd);
       }
       return { events, decisionChanges: builder.decisionChanges, counterTracks: builder.counterNames };
+    },
+    abort() {
+      if (closed) return;
+      closed = true;
+      try {
+        closeSync(fd);
+        unlinkSync(path);
+      } catch {
+        /* already gone: nothing to clean */
+      }
     },
   };
 }

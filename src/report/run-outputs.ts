@@ -55,6 +55,10 @@ export function openRunOutputs(o: RunOutputOptions): RunOutputs | undefined {
   const perfetto: PerfettoWriter | undefined =
     o.perfetto !== undefined ? createPerfettoWriter(o.perfetto, { processName: `edgegov ${o.kind} ${o.label}`, metadata: { policy: o.policy.name, ...(o.metadata ?? {}) } }) : undefined;
   let closed = false;
+  // A run that fails (a bad row in strict mode) must not leave a truncated trace behind;
+  // the command only calls close() on success, so whatever is still open at exit is removed.
+  const onExit = () => perfetto?.abort();
+  if (perfetto) process.once('exit', onExit);
   return {
     step(sample, decision, changed) {
       recorder?.step(sample, decision, changed);
@@ -63,6 +67,7 @@ export function openRunOutputs(o: RunOutputOptions): RunOutputs | undefined {
     async close(summary) {
       if (closed) return [];
       closed = true;
+      process.removeListener('exit', onExit);
       const written: string[] = [];
       if (perfetto) {
         await perfetto.close();

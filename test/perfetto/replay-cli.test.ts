@@ -5,7 +5,7 @@
  * progress-bar characters.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, hasStackTrace } from '../helpers/cli.js';
@@ -62,6 +62,16 @@ describe('replay --perfetto / --report', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/\r|\x1b\[/);
     expect(r.stderr).toContain('wrote');
+  });
+
+  it('a failed replay leaves no truncated Perfetto file behind', () => {
+    const bad = join(tmp, 'bad.csv');
+    writeFileSync(bad, 't_ms,soc_c\n0,40\n100,41\n200,hot\n');
+    const out = join(tmp, 'bad.json');
+    const r = runCli(['replay', bad, '--policy', 'policies/default.yaml', '--perfetto', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.csv:4/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('an unwritable output path is exit 2 before the run, not a stack trace', () => {
