@@ -126,9 +126,11 @@ export class TimelineEventBuilder {
       for (const [k, v] of Object.entries(knobValues(decision))) {
         if (v !== undefined) this.counter(k, 'value', v, dts);
       }
-      this.slice(TRACKS.tier, decision.tier, decision.t_ms, { quant: decision.quant, contextLength: decision.contextLength, batchSize: decision.batchSize });
-      this.slice(TRACKS.severity, decision.severity, decision.t_ms);
-      this.slice(TRACKS.offload, decision.offload, decision.t_ms);
+      // Each slice keeps why it was entered, so clicking it in Perfetto answers "why here?".
+      const why = decision.reasons.map((r) => r.message).join('; ');
+      this.slice(TRACKS.tier, decision.tier, decision.t_ms, { quant: decision.quant, contextLength: decision.contextLength, batchSize: decision.batchSize, why });
+      this.slice(TRACKS.severity, decision.severity, decision.t_ms, { why });
+      this.slice(TRACKS.offload, decision.offload, decision.t_ms, { why });
       this.instant(decision, this.lastDecision);
       if (!first) this.decisionChanges++;
     }
