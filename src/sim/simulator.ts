@@ -44,6 +44,8 @@ export interface TickStats {
 }
 
 interface ActiveRequest extends Request {
+  /** Where the gateway sent it when it started. */
+  route?: 'local' | 'cloud';
   prefillLeft: number;
   outLeft: number;
   cloudWaitS?: number;
@@ -232,11 +234,17 @@ export class DeviceSimulator {
       energyJ: 0, oom: false, knobChanged: false, lostTokens: 0, lostQualityTokens: 0, requestsDone: 0,
     };
     if (this.dead) { this.integrate(dtS, { loaded: false, busy: 0, threadShare: 0, bandwidthGBs: 0, radio: 0 }, st, true); this.tS += dtS; return st; }
-    st.knobChanged = this.applyKnobs(knobs);
-    const k = this.knobs!;
+    // Like the llama.cpp engine (docs/inference.md `apply`), knob changes wait for a safe point —
+    // the end of the answer in flight — so no reply is half one configuration and half another.
+    // A pause is an engine command and acts at once; offload routes each request when it starts.
+    // Exception: a change that SHRINKS the model's memory is applied at once (the answer's rest is
+    // re-prefilled) — waiting for the end of the answer would let the low-memory killer act first.
+    const shrinks = this.knobs !== undefined && footprintMb(this.model, knobs) < footprintMb(this.model, this.knobs) - 1;
+    if (!this.req || !this.knobs || shrinks) st.knobChanged = this.applyKnobs(knobs);
+    let k = this.knobs!;
     const clock = this.clock;
-    const share = threadShare(this.device, k);
-    const qWeight = 1 - this.model.quant(k.quant).qualityCost;
+    let share = threadShare(this.device, k);
+    let qWeight = 1 - this.model.quant(k.quant).qualityCost;
     const cloud = this.opts.scenario.cloud;
     let busyS = 0, bwGBsS = 0, radioS = 0, decodeTokS = 0;
     let t = this.tS;
@@ -247,7 +255,12 @@ export class DeviceSimulator {
       if (this.killedLeftS > 0) {
         const w = Math.min(rem, this.killedLeftS);
         this.killedLeftS -= w; t += w;
-        if (this.killedLeftS <= 1e-9) { this.killedLeftS = 0; this.reloadLeftS = footprintMb(this.model, k) / this.device.memory.storageReadMBs; }
+        if (this.killedLeftS <= 1e-9) {
+          // The app restarts and loads the model under the knobs the governor wants now.
+          this.killedLeftS = 0;
+          if (this.applyKnobs(knobs)) { st.knobChanged = true; k = this.knobs!; share = threadShare(this.device, k); qWeight = 1 - this.model.quant(k.quant).qualityCost; }
+          this.reloadLeftS = footprintMb(this.model, k) / this.device.memory.storageReadMBs;
+        }
         continue;
       }
       if (this.reloadLeftS > 0) {
@@ -257,13 +270,21 @@ export class DeviceSimulator {
         continue;
       }
       if (!this.req) {
+        if (this.applyKnobs(knobs)) {
+          st.knobChanged = true;
+          k = this.knobs!;
+          share = threadShare(this.device, k);
+          qWeight = 1 - this.model.quant(k.quant).qualityCost;
+          if (this.reloadLeftS > 0) continue;
+        }
         if (this.nextArrivalS > t + 1e-9) { t += Math.min(rem, this.nextArrivalS - t); continue; }
         this.req = this.startRequest();
+        this.req.route = k.offload === 'cloud' && this.cloudReachable && !this.req.private ? 'cloud' : 'local';
       }
       const r = this.req;
-      let route = k.offload;
-      if (route === 'cloud' && (!this.cloudReachable || r.private)) route = 'local';
-      if (route === 'pause') { st.pausedS += rem; t = end; break; }
+      if (knobs.offload === 'pause') { st.pausedS += rem; t = end; break; }
+      // The cloud dropping mid-answer: the gateway falls back to the device.
+      const route = r.route === 'cloud' && this.cloudReachable ? 'cloud' : 'local';
       if (route === 'cloud') {
         r.prefillLeft = 0;
         if (r.cloudWaitS === undefined) r.cloudWaitS = cloud.ttftS;
