@@ -156,6 +156,7 @@ export class EdgegovClient extends EventEmitter<EdgegovClientEvents> {
    */
   connect(opts: { timeoutMs?: number } = {}): Promise<void> {
     this.closed = false;
+    if (this.connectedFlag) return Promise.resolve();
     const p = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.firstConnect = undefined;
@@ -189,6 +190,8 @@ export class EdgegovClient extends EventEmitter<EdgegovClientEvents> {
         .then(async (h) => {
           this.hello = h;
           this.safeKnobs = h.safe;
+          // A restarted daemon counts seq from 1 again: its first decision is always new to us.
+          this.lastSeq = -1;
           this.connectedFlag = true;
           this.backoffMs = this.opts.backoffInitialMs;
           if (this.opts.subscribe) await this.request({ op: 'subscribe' });
