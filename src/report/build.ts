@@ -108,6 +108,8 @@ export const SEVERITY_COLORS: Record<string, string> = {
   none: '#2ca02c', light: '#9acd32', moderate: '#e6c300', severe: '#ff7f0e', critical: '#d62728', emergency: '#8b0000', shutdown: '#000000',
 };
 const MAX_ZONE_SERIES = 12;
+/** Line patterns per overlaid run: solid, dashed, dotted, dash-dot. */
+const DASHES: (number[] | undefined)[] = [undefined, [7, 4], [2, 3], [10, 3, 2, 3]];
 
 /** Signals grouped into charts by what they measure. */
 function groupOf(signal: string): 'temp' | 'memory' | 'psi' | 'battery_pct' | 'battery_w' | 'tok' | 'other' | 'skip' {
@@ -172,7 +174,8 @@ function buildCharts(policy: Policy, runs: RunTimeline[], runIds: number[], maxP
       runs.forEach((r, ri) => {
         const col = r.signals.get(name);
         if (!col) return;
-        out.push({ label: label(r, name), run: runIds[ri], scale, values: grid.project(ri, col), step: false, color: color(multi ? ri : k), dash: multi && ri > 0 ? [6, 3] : undefined });
+        // Colour tells the signal, the dash pattern tells the run (compare).
+        out.push({ label: label(r, name), run: runIds[ri], scale, values: grid.project(ri, col), step: false, color: color(k), dash: multi ? DASHES[ri % DASHES.length] : undefined });
       });
       k++;
     }
@@ -182,7 +185,7 @@ function buildCharts(policy: Policy, runs: RunTimeline[], runIds: number[], maxP
     runs.map((r, ri) => {
       let data: ArrayLike<number> = r.knobs[col];
       if (map) data = Float32Array.from(r.knobs[col], map);
-      return { label: multi ? `${name} · ${r.label}` : name, run: runIds[ri], scale, values: grid.project(ri, data), step: true, color: color(ri), dash: multi && ri > 0 ? [6, 3] : undefined };
+      return { label: multi ? `${name} · ${r.label}` : name, run: runIds[ri], scale, values: grid.project(ri, data), step: true, color: color(ri), dash: multi ? DASHES[ri % DASHES.length] : undefined };
     });
 
   if (temps.length > 0) {
