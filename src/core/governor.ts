@@ -76,6 +76,17 @@ class CoreState implements GovernorState {
    */
   memSettleUntilT = -Infinity;
   /**
+   * Growth of our own footprint (bytes) that has been decided but not yet seen in MemAvailable:
+   * an engine applies new knobs at a safe point (the end of the answer in flight — a minute or
+   * more on a slow device), not when we decide. Until MemAvailable has fallen by half of it (or
+   * memTrustMs passed), the MemAvailable slope stays cleared; settling for a fixed slope window
+   * from the decision let a late reload be forecast as an outside squeeze and bounce the tier.
+   */
+  memPendingBytes = 0;
+  /** MemAvailable (MiB) when the pending growth was decided, and since when it is pending. */
+  memPendingFromMb = NaN;
+  memPendingSinceT = NaN;
+  /**
    * Relax back-off: the dwell before relaxing is multiplied by this. It doubles when an
    * escalation follows soon after a relax (the relax was premature: the device cannot sustain
    * the richer tier, and every tier swap costs a model reload), and halves after a calm hold.
@@ -158,6 +169,9 @@ class CoreState implements GovernorState {
         pushMemWindow(next, this.memT[j], this.memX[j], Infinity);
       }
       next.memSettleUntilT = this.memSettleUntilT;
+      next.memPendingBytes = this.memPendingBytes;
+      next.memPendingFromMb = this.memPendingFromMb;
+      next.memPendingSinceT = this.memPendingSinceT;
       next.dwellScale = this.dwellScale;
       next.lastRelaxT = this.lastRelaxT;
     }
@@ -197,7 +211,15 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   const est = s.est;
   const t = sample.t_ms;
   est.update(sample);
-  if (t < s.memSettleUntilT) est.clearSlope(cp.memIdx, t);
+  if (s.memPendingBytes > 0) {
+    const avail = est.current[cp.memIdx];
+    if (avail === avail && (s.memPendingFromMb - avail) * MiB >= 0.5 * s.memPendingBytes) {
+      // Our own growth has landed: settle one more slope window, then forecast again.
+      s.memPendingBytes = 0;
+      s.memSettleUntilT = t + cp.policy.control.slopeWindowMs;
+    } else if (t - s.memPendingSinceT >= cp.memTrustMs) s.memPendingBytes = 0;
+  }
+  if (s.memPendingBytes > 0 || t < s.memSettleUntilT) est.clearSlope(cp.memIdx, t);
   if (s.tierIdx >= 0 && s.tierSinceT !== s.tierSinceT) s.tierSinceT = s.contextSinceT = t;
 
   // 1. Severity per limit, with hysteresis, on the effective value = the worse of the
@@ -413,7 +435,11 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     const held = needBytes(model, cp.tierWeightsBytes[tierI], ctx, T.batchSize);
     // Settle for one slope window after our own footprint GROWS (see memSettleUntilT). A
     // shrink frees memory — no false alarm to hide — and an outside squeeze must stay visible.
-    if (held > s.heldBytes) s.memSettleUntilT = t + cp.policy.control.slopeWindowMs;
+    if (held > s.heldBytes) {
+      s.memSettleUntilT = t + cp.policy.control.slopeWindowMs;
+      if (s.memPendingBytes <= 0) { s.memPendingFromMb = est.current[cp.memIdx]; s.memPendingSinceT = t; }
+      s.memPendingBytes += held - s.heldBytes;
+    } else if (s.memPendingBytes > 0) s.memPendingBytes -= s.heldBytes - held;
     s.heldBytes = held;
   }
   s.last = decision;
