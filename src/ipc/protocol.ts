@@ -23,7 +23,6 @@ export const ERROR_CODES = {
   not_ready: 'the daemon has not made its first decision yet',
   policy_invalid: 'reload: the policy file has errors; the last good policy stays in force (see details)',
   policy_unreadable: 'reload: the policy file could not be read; the last good policy stays in force',
-  shutting_down: 'the daemon is stopping',
   internal: 'an unexpected error inside the daemon (a bug); the connection stays open',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -41,7 +41,9 @@ export class Metrics {
   constructor(deviceId: string, private readonly state: MetricsState, opts: { processMetrics?: boolean } = {}) {
     const r = this.registry;
     r.setDefaultLabels({ device: deviceId });
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: r, prefix: 'edgegov_' });
+    // Event-loop lag sampled every 250 ms, not prom-client's default 10 ms: 100 wake-ups a second
+    // would cost a daemon that samples at 10 Hz more than its own work.
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: r, prefix: 'edgegov_', eventLoopMonitoringPrecision: 250 });
 
     const temp = new Gauge({ name: 'edgegov_temperature_celsius', help: 'Temperature signals and raw thermal zones (signal label: soc_c, skin_c, zone.<type>, …)', labelNames: ['signal'], registers: [r] });
     const batteryW = new Gauge({ name: 'edgegov_battery_power_watts', help: 'Battery power, positive = discharging', labelNames: ['signal'], registers: [r] });

@@ -75,7 +75,7 @@ describe('npm start on this machine', () => {
     if (notify) await notify.ready;
     // `npm start` minus npm: the default socket path ($XDG_RUNTIME_DIR/edgegov.sock, pointed at a
     // temp dir) so `edgegov status` finds it with no flag; an ephemeral metrics port.
-    const env = { ...process.env, XDG_RUNTIME_DIR: dir, EDGEGOV_SOCKET: '', ...(notify ? { NOTIFY_SOCKET: notifySock } : {}) };
+    const env = { ...process.env, XDG_RUNTIME_DIR: dir, EDGEGOV_SOCKET: '', ...(notify ? { NOTIFY_SOCKET: notifySock, WATCHDOG_USEC: '400000' } : {}) };
     proc = spawn(process.execPath, ['bin/edgegov.js', 'run', '--policy', 'policies/default.yaml', '--metrics', '127.0.0.1:0'], {
       cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -133,6 +133,8 @@ describe('npm start on this machine', () => {
     if (notify) {
       await until(() => notify.messages().some((m) => m.includes('STOPPING=1')), 3000, 'STOPPING=1');
       expect(notify.messages().some((m) => m.includes('READY=1'))).toBe(true);
+      // WatchdogSec=0.4 s → pings every 0.2 s while running.
+      expect(notify.messages().some((m) => m.includes('WATCHDOG=1'))).toBe(true);
       notify.close();
     }
     // And now nothing answers.
