@@ -2,7 +2,7 @@
  * A policy compiled for the hot path: indices instead of names, typed arrays instead of
  * objects. Cached per Policy object (policies are immutable once loaded).
  */
-import type { Policy, TierSpec } from '../policy/types.js';
+import type { Policy, SwitchCosts, TierSpec } from '../policy/types.js';
 import { SEVERITIES, severityIndex } from './severity.js';
 import { unitOfSignal } from './signals.js';
 import { Estimator } from '../estimator/estimator.js';
@@ -62,6 +62,29 @@ export interface CompiledPolicy {
   forecastConfirmMs: number;
   /** How long memory that appeared must stay before the budget counts it (3 × dwell, ≥ 30 s). */
   memTrustMs: number;
+  /** switchMs[from · n + to]: engine busy time to go from tier `from`'s knobs to tier `to`'s. */
+  switchMs: Float64Array;
+}
+
+/**
+ * Switch costs when a policy names none: free, so a policy without `model.switchCost` relaxes
+ * after the dwell alone, as before switch costs existed (docs/policy.md). Every shipped policy
+ * names its device's costs.
+ */
+export const DEFAULT_SWITCH_COSTS: SwitchCosts = { quantMs: 0, contextMs: 0, batchMs: 0, threadsMs: 0, pacingMs: 0 };
+
+/**
+ * Engine busy time from knobs `a` to knobs `b`. A quant swap creates a new context anyway, so it
+ * costs the reload alone; context and batch share one re-create; threads and pacing add theirs.
+ */
+export function switchCostMs(a: TierSpec, b: TierSpec, c: SwitchCosts): number {
+  if (a.quant !== b.quant) return c.quantMs;
+  let ms = 0;
+  if (a.contextLength !== b.contextLength) ms = c.contextMs;
+  if (a.batchSize !== b.batchSize && c.batchMs > ms) ms = c.batchMs;
+  if (a.threads !== b.threads) ms += c.threadsMs;
+  if (a.pacingMs !== b.pacingMs) ms += c.pacingMs;
+  return ms;
 }
 
 const cache = new WeakMap<Policy, CompiledPolicy>();
@@ -137,5 +160,7 @@ function build(policy: Policy): CompiledPolicy {
     forecastConfirmMs: ctl.slopeWindowMs / 4,
     // Long enough to span an engine restart and model reload after a low-memory kill.
     memTrustMs: Math.max(30_000, 3 * ctl.dwellMs),
+    switchMs: Float64Array.from(policy.tiers.flatMap((a) => policy.tiers.map((b) =>
+      switchCostMs(a, b, policy.model.switchCost ?? DEFAULT_SWITCH_COSTS)))),
   };
 }

@@ -45,11 +45,32 @@ const MEM_UNKNOWN = 8;
 /** Largest relax back-off (× dwell). */
 const MAX_DWELL_SCALE = 16;
 
+/**
+ * A relax waits at least this many times its switch cost at the leaner knobs, so the time lost
+ * to relaxing stays under 1/20 = 5 % of the time held — even when every relax proves premature
+ * (docs/core.md §3). Escalation never waits for it.
+ */
+const RELAX_AMORTISE = 20;
+
+/** How long the current tier must be held before relaxing from `from` to `to`. */
+function relaxWaitMs(s: CoreState, from: number, to: number): number {
+  const cp = s.cp;
+  const dwell = cp.dwellMs * s.dwellScale;
+  const amortise = RELAX_AMORTISE * cp.switchMs[from * cp.tiers.length + to];
+  return dwell > amortise ? dwell : amortise;
+}
+
 const OFF_NONE = 0;
 const OFF_MEMORY = 1;
 const OFF_PAUSE_SEV = 2;
 const OFF_CLOUD_SEV = 3;
 const OFF_CLOUD_SLOW = 4;
+/** The previous cloud/pause, held while returning toward local waits for the dwell. */
+const OFF_HELD = 5;
+
+/** Offload as a danger level: local < cloud < pause. */
+const offloadLevel = (cause: number): number =>
+  cause === OFF_NONE ? 0 : cause === OFF_CLOUD_SEV || cause === OFF_CLOUD_SLOW ? 1 : 2;
 
 /** The mutable controller state behind the opaque GovernorState. */
 class CoreState implements GovernorState {
@@ -115,6 +136,11 @@ class CoreState implements GovernorState {
   engineGoneSinceT = NaN;
   /** Since when observed tok/s has stayed below the floor while generating (NaN = not). */
   slowSinceT = NaN;
+  /** The offload level decided last (0 local, 1 cloud, 2 pause; −1 = none yet) and since when. */
+  offloadLvl = -1;
+  offloadSinceT = NaN;
+  /** What caused the offload decided last (OFF_*; a hold keeps the cause it holds). */
+  offloadCause = OFF_NONE;
   reasons: Reason[] = [];
   /** Signature of what the reasons describe (besides limit levels and sensor health, which
    *  report their own changes); reasons are rebuilt when any of it changes. */
@@ -176,6 +202,9 @@ class CoreState implements GovernorState {
       next.lastRelaxT = this.lastRelaxT;
     }
     next.slowSinceT = this.slowSinceT;
+    next.offloadLvl = this.offloadLvl;
+    next.offloadSinceT = this.offloadSinceT;
+    next.offloadCause = this.offloadCause;
     return next;
   }
 }
@@ -311,7 +340,8 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     cand = Math.min(target, prev + cp.maxEscalateStep);
     if (forcedIdx > cand) cand = forcedIdx;
   } else if (target < prev) {
-    if (t - s.tierSinceT >= cp.dwellMs * s.dwellScale) cand = Math.max(target, prev - cp.relaxStep);
+    const next = Math.max(target, prev - cp.relaxStep);
+    if (t - s.tierSinceT >= relaxWaitMs(s, prev, next)) cand = next;
     else { cand = prev; dwellHeld = true; }
   } else cand = prev;
 
@@ -377,8 +407,19 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   else if (sev >= cp.pauseAtSev) offloadCause = OFF_PAUSE_SEV;
   else if (cp.cloudAllowed && sev >= cp.cloudAtSev) offloadCause = OFF_CLOUD_SEV;
   else if (cp.cloudAllowed && s.slowSinceT === s.slowSinceT && t - s.slowSinceT >= cp.dwellMs) offloadCause = OFF_CLOUD_SLOW;
-  const offload = offloadCause === OFF_NONE ? 'local'
-    : offloadCause === OFF_CLOUD_SEV || offloadCause === OFF_CLOUD_SLOW ? 'cloud' : 'pause';
+  // Returning from cloud/pause toward local is a relax like any other and waits for the (scaled)
+  // dwell; going to cloud/pause never waits. Without this the offload was a fast bang-bang
+  // actuator on a fast node: on the boxed RK3588 `severe` sent work to the cloud, the hotspot
+  // (τ seconds) fell past clearAt within seconds, work came back, and it cycled every ~30–100 s.
+  // A memory pause ends as soon as the (already trust-windowed) budget fits again.
+  let offLvl = offloadLevel(offloadCause);
+  const prevOffLvl = s.offloadLvl;
+  if (offLvl < prevOffLvl && s.offloadCause !== OFF_MEMORY && t - s.offloadSinceT < cp.dwellMs * s.dwellScale) {
+    offLvl = prevOffLvl;
+    offloadCause = OFF_HELD;
+    dwellHeld = true;
+  }
+  const offload = offLvl === 0 ? 'local' : offLvl === 1 ? 'cloud' : 'pause';
 
   // 6. The decision.
   const T = tiers[tierI];
@@ -416,14 +457,20 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     decision.reasons = s.reasons;
   }
 
-  if (prev >= 0 && tierI > prev && t - s.lastRelaxT < 8 * cp.dwellMs * s.dwellScale) {
+  // Relax back-off over both actuators: the tier and the offload (local < cloud < pause).
+  const escalated = prev >= 0 && (tierI > prev || offLvl > prevOffLvl);
+  const relaxed = prev >= 0 && !escalated && (tierI < prev || offLvl < prevOffLvl);
+  if (escalated && t - s.lastRelaxT < 8 * cp.dwellMs * s.dwellScale) {
     // Once per premature relax: a burst of escalations after it is one lesson, not several.
     s.dwellScale = Math.min(s.dwellScale * 2, MAX_DWELL_SCALE);
     s.lastRelaxT = NaN;
-  } else if (prev >= 0 && tierI < prev) {
-    if (t - s.tierSinceT >= 8 * cp.dwellMs * s.dwellScale) s.dwellScale = Math.max(1, s.dwellScale / 2);
+  } else if (relaxed) {
+    const heldSinceT = tierI < prev ? s.tierSinceT : s.offloadSinceT;
+    if (t - heldSinceT >= 8 * cp.dwellMs * s.dwellScale) s.dwellScale = Math.max(1, s.dwellScale / 2);
     s.lastRelaxT = t;
   }
+  if (offLvl !== prevOffLvl) { s.offloadLvl = offLvl; s.offloadSinceT = t; }
+  if (offloadCause !== OFF_HELD) s.offloadCause = offloadCause;
   if (tierI !== prev) {
     s.tierSinceT = t;
     s.contextSinceT = t;
@@ -623,7 +670,11 @@ function buildReasons(
 
   if (offloadCause !== OFF_NONE && offloadCause !== OFF_MEMORY) {
     const severity = SEVERITIES[sev];
-    if (offloadCause === OFF_CLOUD_SLOW) {
+    if (offloadCause === OFF_HELD) {
+      const off = s.offloadLvl === 2 ? 'pause' : 'cloud';
+      reasons.push({ rule: 'offload', severity,
+        message: `${off} held: returning toward local waits for ${cp.dwellMs * s.dwellScale} ms at ${off} (since ${fmt((t - s.offloadSinceT) / 1000)} s)` });
+    } else if (offloadCause === OFF_CLOUD_SLOW) {
       reasons.push({ rule: 'offload', signal: 'tok_s', value: round2(est.value[cp.tokIdx]), threshold: cp.minLocalTokS,
         message: `local decode ${fmt(est.value[cp.tokIdx])} tok/s below ${cp.minLocalTokS} tok/s: cloud` });
     } else {

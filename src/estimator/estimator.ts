@@ -77,6 +77,10 @@ export class Estimator {
   private readonly sameCount: Int32Array;
   private readonly ringT: Float64Array;
   private readonly ringV: Float64Array;
+  /** Per ring point: 1 when the reading differed from the one before it (a refresh, not a cached repeat). */
+  private readonly ringM: Uint8Array;
+  /** Per signal: how many points in the slope window are refreshes. */
+  private readonly refreshes: Int32Array;
   private readonly ringHead: Int32Array;
   private readonly ringLen: Int32Array;
   private readonly pushes: Int32Array;
@@ -156,6 +160,8 @@ export class Estimator {
     this.sameCount = new Int32Array(n);
     this.ringT = new Float64Array(n * this.ringCap);
     this.ringV = new Float64Array(n * this.ringCap);
+    this.ringM = new Uint8Array(n * this.ringCap);
+    this.refreshes = new Int32Array(n);
     this.ringHead = new Int32Array(n);
     this.ringLen = new Int32Array(n);
     this.pushes = new Int32Array(n);
@@ -253,6 +259,7 @@ export class Estimator {
       this.value[i] = r;
       this.ringLen[i] = 0;
       this.ringHead[i] = 0;
+      this.refreshes[i] = 0;
       this.pushes[i] = 0;
       this.anchorT[i] = t;
       this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
@@ -264,7 +271,7 @@ export class Estimator {
     this.usable[i] = 1;
     this.health[i] = H_OK;
     this.faultSinceT[i] = NaN;
-    if (this.forecastOn[i] === 1) this.pushSlope(i, t, r);
+    if (this.forecastOn[i] === 1) this.pushSlope(i, t, r, this.moved[i]);
   }
 
   private reject(i: number, t: number, cls: number): void {
@@ -296,6 +303,7 @@ export class Estimator {
     if (i < 0) return;
     this.ringLen[i] = 0;
     this.ringHead[i] = 0;
+    this.refreshes[i] = 0;
     this.pushes[i] = 0;
     this.anchorT[i] = t;
     this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
@@ -303,7 +311,7 @@ export class Estimator {
     this.forecast[i] = NaN;
   }
 
-  private pushSlope(i: number, t: number, v: number): void {
+  private pushSlope(i: number, t: number, v: number, refreshed: number): void {
     const cap = this.ringCap;
     const base = i * cap;
     const minT = t - this.slopeWindowMs;
@@ -314,6 +322,7 @@ export class Estimator {
       if (ot >= minT && this.ringLen[i] < cap) break;
       const ox = (ot - this.anchorT[i]) / 1000;
       const ov = this.ringV[base + h];
+      this.refreshes[i] -= this.ringM[base + h];
       this.sx[i] -= ox;
       this.sv[i] -= ov;
       this.sxx[i] -= ox * ox;
@@ -325,6 +334,8 @@ export class Estimator {
     if (tail >= cap) tail -= cap;
     this.ringT[base + tail] = t;
     this.ringV[base + tail] = v;
+    this.ringM[base + tail] = refreshed;
+    this.refreshes[i] += refreshed;
     this.ringLen[i]++;
     if (++this.pushes[i] >= cap) this.rebase(i);
     else {
@@ -338,7 +349,11 @@ export class Estimator {
     let slope = NaN;
     // At least 3 points spanning half the window: a slope from a second of data,
     // extrapolated over the horizon, is noise (the AOSP forecast waits for 3 samples too).
-    if (len >= 3 && t - this.ringT[base + this.ringHead[i]] >= this.slopeWindowMs / 2) {
+    // And at least 3 of them REFRESHES (a reading that differs from the one before): a sensor
+    // cached between refreshes (Pixel virtual skin: 30 s cool, 7 s hot) is a staircase, and a
+    // 10 s fit through one or two of its steps reads a ramp — a 0.8 °C noisy refresh became
+    // +1 °C in 10 s on a skin rising 0.002 °C/s, and swapped the model (docs/core.md §1).
+    if (len >= 3 && this.refreshes[i] >= 3 && t - this.ringT[base + this.ringHead[i]] >= this.slopeWindowMs / 2) {
       const den = len * this.sxx[i] - this.sx[i] * this.sx[i];
       if (den > 1e-12) slope = (len * this.sxv[i] - this.sx[i] * this.sv[i]) / den;
     }
@@ -447,6 +462,7 @@ export class Estimator {
       const baseOld = j * old.ringCap;
       this.ringLen[i] = 0;
       this.ringHead[i] = 0;
+      this.refreshes[i] = 0;
       this.pushes[i] = 0;
       this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
       for (let k = Math.max(0, len - this.ringCap); k < len; k++) {
@@ -454,6 +470,8 @@ export class Estimator {
         const tail = this.ringLen[i];
         this.ringT[i * this.ringCap + tail] = old.ringT[jj];
         this.ringV[i * this.ringCap + tail] = old.ringV[jj];
+        this.ringM[i * this.ringCap + tail] = old.ringM[jj];
+        this.refreshes[i] += old.ringM[jj];
         this.ringLen[i]++;
       }
       if (this.ringLen[i] > 0) this.rebase(i);

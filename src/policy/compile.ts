@@ -11,7 +11,7 @@ import { didYouMean } from './did-you-mean.js';
 import { SIGNAL_KIND, type SensorSignal } from './schema.js';
 import type {
   BatteryRules, Combine, ControlSpec, LimitLevel, LimitSpec, MemoryRules, ModelSpec, OffloadRules, Policy,
-  QuantSpec, Rules, SensorSpec, ThresholdSeverity, TierSpec,
+  QuantSpec, Rules, SwitchCosts, SensorSpec, ThresholdSeverity, TierSpec,
 } from './types.js';
 import { DEFAULT_UNIT, parseQuantity, type UnitKind } from './units.js';
 
@@ -310,13 +310,26 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
         quants.push({ name, weightsBytes: Math.round(w), qualityCost: qv.qualityCost });
       }
     }
-    if (typeof m.name === 'string' && kvBytesPerToken !== undefined && overheadBytes !== undefined && batchBytesPerToken !== undefined) {
+    let switchCost: SwitchCosts | undefined;
+    let switchOk = true;
+    if (isObj(m.switchCost)) {
+      const sc = m.switchCost;
+      const ms = (key: string): number => {
+        if (sc[key] === undefined) return 0;
+        const v = positive(['model', 'switchCost', key], q(['model', 'switchCost', key], sc[key], 'duration'), 'duration', true);
+        if (v === undefined) switchOk = false;
+        return v ?? 0;
+      };
+      switchCost = { quantMs: ms('quant'), contextMs: ms('context'), batchMs: ms('batch'), threadsMs: ms('threads'), pacingMs: ms('pacing') };
+    }
+    if (typeof m.name === 'string' && kvBytesPerToken !== undefined && overheadBytes !== undefined && batchBytesPerToken !== undefined && switchOk) {
       model = {
         name: m.name,
         kvBytesPerToken,
         overheadBytes: Math.round(overheadBytes),
         batchBytesPerToken,
         quants,
+        ...(switchCost ? { switchCost } : {}),
       };
     }
   }

@@ -162,6 +162,16 @@ const modelSchema = z.strictObject({
   quants: z
     .record(z.string().min(1), quantSchema)
     .meta({ description: 'quantizations available, keyed by name (q8_0, q4_k_m, …)' }),
+  switchCost: z
+    .strictObject({
+      quant: quantity('duration', 'a new quant: weights reload from storage + re-prefill of the kept conversation (default 0s)').optional(),
+      context: quantity('duration', 'a new context length: context re-created (default 0s)').optional(),
+      batch: quantity('duration', 'a new batch size: context re-created, shared with a context change (default 0s)').optional(),
+      threads: quantity('duration', 'a new thread count (default 0s: llama_set_n_threads is free)').optional(),
+      pacing: quantity('duration', 'new pacing (default 0s)').optional(),
+    })
+    .optional()
+    .meta({ description: 'engine busy time per knob change (research/03 §7); a relax waits ≥ 20 × its switch cost. Unnamed knobs are free' }),
 });
 
 const tierSchema = z.strictObject({

@@ -65,6 +65,23 @@ export interface QuantSpec {
   qualityCost: number;
 }
 
+/**
+ * What changing a knob costs the engine, ms of busy time (research/03 §7, the actuator ladder
+ * cheapest first). The governor uses it to relax only when the richer knobs are worth their switch.
+ */
+export interface SwitchCosts {
+  /** A new quant: unload, reload the weights from storage, and re-prefill the kept conversation. */
+  quantMs: number;
+  /** A new context length: the context is re-created (KV carried over or re-prefilled). */
+  contextMs: number;
+  /** A new batch (ubatch) size: a context re-create too (shares the cost with a context change). */
+  batchMs: number;
+  /** A new thread count: llama_set_n_threads, free in practice. */
+  threadsMs: number;
+  /** New pacing: a sleep in the token loop, free. */
+  pacingMs: number;
+}
+
 export interface ModelSpec {
   name: string;
   /** KV cache bytes per token of context (K and V, all layers). */
@@ -74,6 +91,8 @@ export interface ModelSpec {
   /** Extra compute-buffer bytes per token of batch (ubatch), bytes. 0 when unknown. */
   batchBytesPerToken: number;
   quants: readonly QuantSpec[];
+  /** Switch costs; undefined = the core's defaults (DEFAULT_SWITCH_COSTS in src/core/compile.ts, docs/policy.md). */
+  switchCost?: SwitchCosts;
 }
 
 export interface TierSpec {

@@ -237,9 +237,14 @@ export class DeviceSimulator {
     // Like the llama.cpp engine (docs/inference.md `apply`), knob changes wait for a safe point —
     // the end of the answer in flight — so no reply is half one configuration and half another.
     // A pause is an engine command and acts at once; offload routes each request when it starts.
-    // Exception: a change that SHRINKS the model's memory is applied at once (the answer's rest is
-    // re-prefilled) — waiting for the end of the answer would let the low-memory killer act first.
-    const shrinks = this.knobs !== undefined && footprintMb(this.model, knobs) < footprintMb(this.model, this.knobs) - 1;
+    // Exception: under memory pressure (MemAvailable below where PSI starts — Android's
+    // onTrimMemory(RUNNING_LOW) moment) a change that SHRINKS the model's memory is applied at once
+    // (the answer's rest is re-prefilled): waiting for the end of the answer would let the
+    // low-memory killer act first. Without pressure a shrink is just a knob change and waits for the
+    // safe point like any other (docs/inference.md `apply`); re-prefilling a 5k-token document in
+    // flight for a thermal step was a cost no real engine pays.
+    const shrinks = this.knobs !== undefined && this.memAvailMb() < this.device.memory.pressureBelowMb &&
+      footprintMb(this.model, knobs) < footprintMb(this.model, this.knobs) - 1;
     if (!this.req || !this.knobs || shrinks) st.knobChanged = this.applyKnobs(knobs);
     let k = this.knobs!;
     const clock = this.clock;
