@@ -144,6 +144,11 @@ export class EdgegovClient extends EventEmitter<EdgegovClientEvents> {
     return this.expired;
   }
 
+  /** The daemon's last `hello` reply (version, device id, policy name), once connected. */
+  get server(): HelloReply | undefined {
+    return this.hello;
+  }
+
   /** The safe tier's knobs, as the daemon last told us (or the `fallback` option). */
   get safe(): SafeKnobs | undefined {
     return this.safeKnobs;

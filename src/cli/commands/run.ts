@@ -112,7 +112,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
+    let running = false;
     process.on('SIGHUP', () => {
+      if (!running || stopping) {
+        logger.warn('SIGHUP ignored: the daemon is not running yet (or stopping)');
+        return;
+      }
       logger.info('SIGHUP: reloading the policy');
       void daemon.reload();
     });
@@ -125,6 +130,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     });
 
     await daemon.start();
+    running = true;
     if (view) {
       process.stderr.write(
         daemon.simulated.length
