@@ -139,6 +139,9 @@ class CoreState implements GovernorState {
   /** The offload level decided last (0 local, 1 cloud, 2 pause; −1 = none yet) and since when. */
   offloadLvl = -1;
   offloadSinceT = NaN;
+  /** The published severity index and since when (a milder one waits for the dwell). */
+  sev = 0;
+  sevSinceT = NaN;
   /** What caused the offload decided last (OFF_*; a hold keeps the cause it holds). */
   offloadCause = OFF_NONE;
   reasons: Reason[] = [];
@@ -202,6 +205,8 @@ class CoreState implements GovernorState {
       next.lastRelaxT = this.lastRelaxT;
     }
     next.slowSinceT = this.slowSinceT;
+    next.sev = this.sev;
+    next.sevSinceT = this.sevSinceT;
     next.offloadLvl = this.offloadLvl;
     next.offloadSinceT = this.offloadSinceT;
     next.offloadCause = this.offloadCause;
@@ -300,6 +305,14 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     }
     if (lvl >= 0 && L.severity[lvl] > sev) sev = L.severity[lvl];
   }
+
+  // A severity, once entered, is published for at least the dwell: the hotspot of a small board
+  // swings 5–10 °C between prefill and think time, and the limits' hysteresis alone let the
+  // decision flip none/light/moderate every few seconds (2 decision changes a minute on the Pi 5)
+  // with no knob moving. Getting worse is never delayed; getting milder waits, like a relax.
+  let sevHeld = false;
+  if (sev < s.sev && t - s.sevSinceT < cp.dwellMs) { sev = s.sev; sevHeld = true; }
+  if (sev !== s.sev) { s.sev = sev; s.sevSinceT = t; }
 
   // 2. The leanest tier anything demands: severity caps, sensor faults, battery.
   const capIdx = cp.capBySeverity[sev];
@@ -452,8 +465,10 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   if (sig[4] !== dh) { sig[4] = dh; sigChanged = true; }
   if (sig[5] !== offloadCause) { sig[5] = offloadCause; sigChanged = true; }
   if (sig[6] !== tierI) { sig[6] = tierI; sigChanged = true; }
+  const sh = sevHeld ? 1 : 0;
+  if (sig[7] !== sh) { sig[7] = sh; sigChanged = true; }
   if (sigChanged) {
-    s.reasons = buildReasons(s, sev, capIdx, battIdx, mem, budget, dwellHeld, offloadCause, safe, tierI, cand, ctx, t);
+    s.reasons = buildReasons(s, sev, capIdx, battIdx, mem, budget, dwellHeld, offloadCause, safe, tierI, cand, ctx, t, sevHeld);
     decision.reasons = s.reasons;
   }
 
@@ -563,6 +578,7 @@ const fmt = (x: number): string => String(round2(x));
 function buildReasons(
   s: CoreState, sev: number, capIdx: number, battIdx: number, mem: number, budget: number,
   dwellHeld: boolean, offloadCause: number, safe: boolean, tierI: number, cand: number, ctx: number, t: number,
+  sevHeld: boolean,
 ): Reason[] {
   const { cp, est } = s;
   const reasons: Reason[] = [];
@@ -659,6 +675,13 @@ function buildReasons(
     const pct = est.current[cp.pctIdx];
     reasons.push({ rule: 'battery', signal: 'battery_pct', ...(pct === pct ? { value: round2(pct) } : {}),
       message: `on battery${pct === pct ? ` at ${fmt(pct)} %` : ''}: at most tier ${tiers[battIdx].name}` });
+  }
+
+  if (sevHeld) {
+    let now = 0;
+    cp.limits.forEach((L, li) => { if (s.levels[li] >= 0 && L.severity[s.levels[li]] > now) now = L.severity[s.levels[li]]; });
+    reasons.push({ rule: 'dwell', severity: SEVERITIES[sev],
+      message: `severity ${SEVERITIES[sev]} held for ${cp.dwellMs} ms after it was entered ${fmt((t - s.sevSinceT) / 1000)} s ago (the limits now ask for ${SEVERITIES[now]})` });
   }
 
   if (dwellHeld) {
