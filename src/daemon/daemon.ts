@@ -176,7 +176,12 @@ export class Daemon {
     }
     this.startMono = this.monoMs();
     const first = this.sensors.read();
-    this.chooseSimulated(first);
+    try {
+      this.chooseSimulated(first);
+    } catch (err) {
+      await this.sensors.close();
+      throw err;
+    }
     this.root.add(this.samples$.pipe(this.deps.govern(this.policy$)).subscribe({
       next: (r) => this.onStep(r),
       error: (err) => this.log.error({ err: String((err as Error)?.stack ?? err) }, 'governor pipeline failed'),
@@ -272,6 +277,8 @@ export class Daemon {
     try {
       sim = this.deps.createSimDevice({ device: this.config.simDevice, seed: this.config.simSeed, policy: this.policy });
     } catch (err) {
+      // A wrong --sim-device is the user's mistake: say so and stop.
+      if (err instanceof UserError) throw new UserError(`--sim-device: ${err.message}`, err.details);
       this.log.warn({ err: String((err as Error)?.message ?? err) }, 'simulated device unavailable; missing signals stay missing');
       return;
     }
