@@ -348,6 +348,8 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   const prev = s.tierIdx;
   let cand: number;
   let dwellHeld = false;
+  /** The richer tier a relax is waiting for (−1 = none): its switch cost may set the wait. */
+  let relaxTo = -1;
   if (prev < 0) cand = target;
   else if (target > prev) {
     cand = Math.min(target, prev + cp.maxEscalateStep);
@@ -355,7 +357,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   } else if (target < prev) {
     const next = Math.max(target, prev - cp.relaxStep);
     if (t - s.tierSinceT >= relaxWaitMs(s, prev, next)) cand = next;
-    else { cand = prev; dwellHeld = true; }
+    else { cand = prev; dwellHeld = true; relaxTo = next; }
   } else cand = prev;
 
   // 4. Memory feasibility: the first tier at or leaner than the candidate that fits,
@@ -461,14 +463,14 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   if (sig[1] !== battIdx) { sig[1] = battIdx; sigChanged = true; }
   if (sig[2] !== forcedIdx) { sig[2] = forcedIdx; sigChanged = true; }
   if (sig[3] !== mem) { sig[3] = mem; sigChanged = true; }
-  const dh = dwellHeld ? 1 : 0;
+  const dh = dwellHeld ? 2 + relaxTo : 0;
   if (sig[4] !== dh) { sig[4] = dh; sigChanged = true; }
   if (sig[5] !== offloadCause) { sig[5] = offloadCause; sigChanged = true; }
   if (sig[6] !== tierI) { sig[6] = tierI; sigChanged = true; }
   const sh = sevHeld ? 1 : 0;
   if (sig[7] !== sh) { sig[7] = sh; sigChanged = true; }
   if (sigChanged) {
-    s.reasons = buildReasons(s, sev, capIdx, battIdx, mem, budget, dwellHeld, offloadCause, safe, tierI, cand, ctx, t, sevHeld);
+    s.reasons = buildReasons(s, sev, capIdx, battIdx, mem, budget, dwellHeld, offloadCause, safe, tierI, cand, ctx, t, sevHeld, relaxTo);
     decision.reasons = s.reasons;
   }
 
@@ -578,7 +580,7 @@ const fmt = (x: number): string => String(round2(x));
 function buildReasons(
   s: CoreState, sev: number, capIdx: number, battIdx: number, mem: number, budget: number,
   dwellHeld: boolean, offloadCause: number, safe: boolean, tierI: number, cand: number, ctx: number, t: number,
-  sevHeld: boolean,
+  sevHeld: boolean, relaxTo: number,
 ): Reason[] {
   const { cp, est } = s;
   const reasons: Reason[] = [];
@@ -685,10 +687,15 @@ function buildReasons(
   }
 
   if (dwellHeld) {
-    const waitMs = cp.dwellMs * s.dwellScale;
-    reasons.push({ rule: 'dwell', message: s.dwellScale > 1
-      ? `relaxing waits for ${waitMs} ms at the current knobs (dwell ×${s.dwellScale}: the last relax was followed by an escalation)`
-      : `relaxing waits for ${waitMs} ms at the current knobs` });
+    const dwellMs = cp.dwellMs * s.dwellScale;
+    const costMs = relaxTo >= 0 ? cp.switchMs[tierI * tiers.length + relaxTo] : 0;
+    if (RELAX_AMORTISE * costMs > dwellMs) {
+      reasons.push({ rule: 'dwell', message: `relaxing waits for ${RELAX_AMORTISE * costMs} ms at the current knobs: the switch to ${tiers[relaxTo].name} costs ${fmt(costMs / 1000)} s, and a relax waits ≥ ${RELAX_AMORTISE}× its switch cost` });
+    } else {
+      reasons.push({ rule: 'dwell', message: s.dwellScale > 1
+        ? `relaxing waits for ${dwellMs} ms at the current knobs (dwell ×${s.dwellScale}: the last relax was followed by an escalation)`
+        : `relaxing waits for ${dwellMs} ms at the current knobs` });
+    }
   }
 
   if (offloadCause !== OFF_NONE && offloadCause !== OFF_MEMORY) {

@@ -72,6 +72,23 @@ describe('parsePolicy', () => {
     expect(policy?.limits.find((l) => l.signal === 'soc_c')).not.toHaveProperty('forecast');
   });
 
+  it('compiles model.switchCost to ms, unnamed knobs free; leaves it out when not given', async () => {
+    const base = (await import('node:fs')).readFileSync(join(repoRoot, 'test/fixtures/policies/valid/minimal.yaml'), 'utf8');
+    expect(parsePolicy(base, 'f.yaml').policy?.model).not.toHaveProperty('switchCost');
+    const text = base.replace('  overhead: 100MiB\n', '  overhead: 100MiB\n  switchCost: { quant: 1.5min, context: 300ms }\n');
+    const { policy, problems } = parsePolicy(text, 'f.yaml');
+    expect(problems).toEqual([]);
+    expect(policy?.model.switchCost).toEqual({ quantMs: 90_000, contextMs: 300, batchMs: 0, threadsMs: 0, pacingMs: 0 });
+  });
+
+  it('rejects a switch cost that is not a duration, or an unknown knob, at its line and column', async () => {
+    const base = (await import('node:fs')).readFileSync(join(repoRoot, 'test/fixtures/policies/valid/minimal.yaml'), 'utf8');
+    const text = base.replace('  overhead: 100MiB\n', '  overhead: 100MiB\n  switchCost:\n    quant: 2GB\n    thread: 0s\n');
+    const lines = parsePolicy(text, 'f.yaml').problems.map(formatProblem);
+    expect(lines.some((l) => /^f\.yaml:35:12: model\.switchCost\.quant: .*duration/.test(l)), lines.join('\n')).toBe(true);
+    expect(lines.some((l) => /^f\.yaml:36:5: model\.switchCost\.thread: unknown key "thread"; did you mean "threads"\?/.test(l)), lines.join('\n')).toBe(true);
+  });
+
   it('formatProblem omits an empty path', () => {
     expect(formatProblem({ file: 'a.yaml', line: 1, col: 1, message: 'the policy is empty' })).toBe('a.yaml:1:1: the policy is empty');
     expect(formatProblem({ file: 'a.yaml', line: 2, col: 5, message: 'm', path: 'control.dwell' })).toBe('a.yaml:2:5: control.dwell: m');
