@@ -41,8 +41,19 @@ export interface Decision {
   simulated?: string[];
 }
 
-/** The knobs of a decision — what an engine applies. Two decisions with equal knobs are no change. */
-export function sameKnobs(a: Decision, b: Decision): boolean {
+/** The knobs of a decision: what an engine applies. */
+export interface Knobs {
+  tier: string;
+  quant: string;
+  contextLength: number;
+  batchSize: number;
+  threads?: number;
+  pacingMs: number;
+  offload: Offload;
+}
+
+/** Equal knobs: an engine has nothing to change (a "knob change" in the summaries is the negation). */
+export function sameEngineKnobs(a: Knobs, b: Knobs): boolean {
   return (
     a.tier === b.tier &&
     a.quant === b.quant &&
@@ -50,8 +61,11 @@ export function sameKnobs(a: Decision, b: Decision): boolean {
     a.batchSize === b.batchSize &&
     a.threads === b.threads &&
     a.pacingMs === b.pacingMs &&
-    a.offload === b.offload &&
-    a.severity === b.severity &&
-    a.safe === b.safe
+    a.offload === b.offload
   );
+}
+
+/** Equal knobs, severity and safe flag: no new decision to publish (a "decision change" is the negation). */
+export function sameKnobs(a: Decision, b: Decision): boolean {
+  return sameEngineKnobs(a, b) && a.severity === b.severity && a.safe === b.safe;
 }

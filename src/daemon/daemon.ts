@@ -18,7 +18,7 @@ import type { Policy } from '../policy/types.js';
 import { UserError, EnvError } from '../util/errors.js';
 import { IpcServer, type ReloadOutcome } from '../ipc/server.js';
 import {
-  PROTOCOL_VERSION, type DaemonStatus, type DecisionEvent, type SafeKnobs, type ReportRequest, type AdviseRequest,
+  PROTOCOL_VERSION, safeKnobsOf, type DaemonStatus, type DecisionEvent, type ReportRequest, type AdviseRequest,
 } from '../ipc/protocol.js';
 import { Metrics, serveMetrics, parseHostPort, type MetricsServer } from '../telemetry/metrics.js';
 import { Journal } from '../telemetry/journal.js';
@@ -70,13 +70,7 @@ export interface DaemonOptions {
 /** Signals never taken from the simulator: time, and the engine's own feedback. */
 const NEVER_SIMULATED = new Set(['t_ms', 'tok_s']);
 
-export function safeKnobsOf(policy: Policy): SafeKnobs {
-  const t = policy.tiers.find((x) => x.name === policy.control.safeTier) ?? policy.tiers[policy.tiers.length - 1];
-  return {
-    tier: t.name, tierIndex: t.index, quant: t.quant, contextLength: t.contextLength,
-    batchSize: t.batchSize, threads: t.threads, pacingMs: t.pacingMs, offload: 'local',
-  };
-}
+export { safeKnobsOf };
 
 export class Daemon {
   readonly config: DaemonConfig;

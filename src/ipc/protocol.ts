@@ -5,8 +5,8 @@
  * Requests carry an `op` and an optional `id` the reply echoes; the daemon also pushes
  * unsolicited `event` lines (decisions, shutdown) to subscribers.
  */
-import type { Decision, Reason } from '../core/decision.js';
-import type { Offload } from '../policy/types.js';
+import type { Decision, Knobs, Reason } from '../core/decision.js';
+import type { Policy } from '../policy/types.js';
 
 export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused and the client disconnected. */
@@ -28,15 +28,17 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** The knobs of the policy's safe tier: what a client falls back to when its lease runs out. */
-export interface SafeKnobs {
-  tier: string;
+export interface SafeKnobs extends Knobs {
   tierIndex: number;
-  quant: string;
-  contextLength: number;
-  batchSize: number;
-  threads?: number;
-  pacingMs: number;
-  offload: Offload;
+}
+
+/** The safe tier's knobs for a policy (the last tier if the name does not resolve; the loader rejects that). */
+export function safeKnobsOf(policy: Policy): SafeKnobs {
+  const t = policy.tiers.find((x) => x.name === policy.control.safeTier) ?? policy.tiers[policy.tiers.length - 1];
+  return {
+    tier: t.name, tierIndex: t.index, quant: t.quant, contextLength: t.contextLength,
+    batchSize: t.batchSize, threads: t.threads, pacingMs: t.pacingMs, offload: 'local',
+  };
 }
 
 // ---------------------------------------------------------------- requests

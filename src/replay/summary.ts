@@ -9,7 +9,7 @@
 import type { Policy } from '../policy/types.js';
 import type { Sample } from '../core/signals.js';
 import { ZONE_PREFIX } from '../core/signals.js';
-import { sameKnobs, type Decision } from '../core/decision.js';
+import { sameEngineKnobs, sameKnobs, type Decision } from '../core/decision.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
 import type { BadRowKind } from '../trace/reader.js';
 
@@ -51,18 +51,6 @@ export interface SummaryOptions {
 /** True for signals whose values are °C and belong in `maxC`. */
 export function isTemperatureSignal(name: string): boolean {
   return name.startsWith(ZONE_PREFIX) || (name.endsWith('_c') && name !== 't_ms');
-}
-
-function sameEngineKnobs(a: Decision, b: Decision): boolean {
-  return (
-    a.tier === b.tier &&
-    a.quant === b.quant &&
-    a.contextLength === b.contextLength &&
-    a.batchSize === b.batchSize &&
-    a.threads === b.threads &&
-    a.pacingMs === b.pacingMs &&
-    a.offload === b.offload
-  );
 }
 
 export class SummaryAccumulator {

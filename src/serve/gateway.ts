@@ -11,7 +11,7 @@ import type { Decision } from '../core/decision.js';
 import type { Policy } from '../policy/types.js';
 import type { EdgegovClient, Advice, DecisionSource } from '../ipc/client.js';
 import { safeDecision } from '../ipc/client.js';
-import type { SafeKnobs } from '../ipc/protocol.js';
+import { safeKnobsOf } from '../ipc/protocol.js';
 import { EnginePausedError, type ApplyResult, type EngineKnobs, type GenerateResult, type InferenceEngine } from '../engines/engine.js';
 import { formatChat } from '../engines/chat-format.js';
 import { completionId, errorBody, openaiFinishReason, type ChatRequest } from './openai.js';
@@ -42,13 +42,7 @@ export interface RoutePlan {
   retryAfterS?: number;
 }
 
-export function safeKnobsOf(policy: Policy): SafeKnobs {
-  const t = policy.tiers.find((x) => x.name === policy.control.safeTier) ?? policy.tiers[policy.tiers.length - 1]!;
-  return {
-    tier: t.name, tierIndex: t.index, quant: t.quant, contextLength: t.contextLength,
-    batchSize: t.batchSize, threads: t.threads, pacingMs: t.pacingMs, offload: 'local',
-  };
-}
+export { safeKnobsOf };
 
 export class Gateway {
   private lastSource: DecisionSource | 'policy-safe-tier' = 'policy-safe-tier';

@@ -5,20 +5,11 @@
  */
 import type { DeviceModel } from './device.js';
 import type { SimModel } from './model.js';
-import type { Offload } from '../policy/types.js';
+import type { Knobs } from '../core/decision.js';
 
 const MiB = 1024 * 1024;
 
-/** The knobs of a decision the engine applies. */
-export interface Knobs {
-  tier: string;
-  quant: string;
-  contextLength: number;
-  batchSize: number;
-  threads?: number;
-  pacingMs: number;
-  offload: Offload;
-}
+export type { Knobs } from '../core/decision.js';
 
 /** Clock scale factors 0..1 set by the OS's thermal governor (research/03 §6.5 s_core, s_mem). */
 export interface ClockScale {
