@@ -166,7 +166,11 @@ function explainIssues(issues: readonly z.core.$ZodIssue[], prefix: Path, data: 
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const k of issue.keys) {
-          out.push({ path: [...path, k], key: true, message: `unknown key "${k}"${didYouMean(k, knownKeys(policySchema, path))}` });
+          const known = knownKeys(policySchema, path);
+          const hint = didYouMean(k, known);
+          // With no likely slip, name what is allowed here so the author need not open the docs.
+          const allowed = hint === '' && known.length > 0 ? `; allowed here: ${known.join(', ')}` : '';
+          out.push({ path: [...path, k], key: true, message: `unknown key "${k}"${hint}${allowed}` });
         }
         break;
       case 'invalid_union': {
@@ -198,6 +202,11 @@ function explainIssues(issues: readonly z.core.$ZodIssue[], prefix: Path, data: 
         break;
       }
       case 'invalid_value': {
+        // A literal such as `version: 1` that is absent is a missing key, not a wrong value.
+        if (!here.found || here.value === undefined) {
+          out.push({ path: path.slice(0, -1), key: true, message: `missing required key "${String(path[path.length - 1])}"` });
+          break;
+        }
         const vals = issue.values.map((v) => JSON.stringify(v));
         const hint = typeof here.value === 'string' ? didYouMean(here.value, issue.values.map(String)) : '';
         out.push({ path, message: vals.length === 1 ? `must be ${vals[0]}, got ${describeValue(here.value)}` : `must be one of ${vals.join(', ')}, got ${describeValue(here.value)}${hint}` });
