@@ -91,6 +91,14 @@ class CoreState implements GovernorState {
   /** Bytes the last decided knobs hold (see memory.ts for why they count as available). */
   heldBytes = 0;
   /**
+   * Bytes counted as ours in this sample's budget: the decided footprint, or the engine's
+   * reported applied footprint (`engine_mb`) when that is larger — a decided shrink frees
+   * nothing until the engine applies it (docs/core.md §4). For reasons.
+   */
+  heldNowBytes = 0;
+  /** True when `heldNowBytes` came from `engine_mb` (the engine still holds more than decided). */
+  heldFromEngine = false;
+  /**
    * Until this time the MemAvailable slope is not trusted: our own last footprint change is
    * still landing (the engine reloads for seconds), and extrapolating it is a false alarm that
    * would bounce the tier straight back (simulator, docs/simulator.md).
@@ -128,6 +136,9 @@ class CoreState implements GovernorState {
   /** MemAvailable (MiB) one and two samples ago, for the engine-gone detector. */
   memPrev1 = NaN;
   memPrev2 = NaN;
+  /** `engine_mb` one and two samples ago (NaN = not reported), to tell our own applied changes from a kill. */
+  memPrevEngine1 = NaN;
+  memPrevEngine2 = NaN;
   /**
    * Since when the engine is believed to hold nothing (NaN = it holds what we decided): set when
    * MemAvailable rose by at least half our own footprint in one sample (a low-memory kill),
@@ -192,6 +203,8 @@ class CoreState implements GovernorState {
       next.heldBytes = this.heldBytes;
       next.memPrev1 = this.memPrev1;
       next.memPrev2 = this.memPrev2;
+      next.memPrevEngine1 = this.memPrevEngine1;
+      next.memPrevEngine2 = this.memPrevEngine2;
       next.engineGoneSinceT = this.engineGoneSinceT;
       for (let k = 0; k < this.memLen; k++) {
         const j = (this.memHead + k) % this.memT.length;
@@ -368,9 +381,21 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let ctx = tiers[cand].contextLength;
   let mem = memUsable ? 0 : MEM_UNKNOWN;
   let budget = NaN;
-  if (!memUsable) s.memPrev1 = s.memPrev2 = NaN; // the kill detector restarts from fresh readings
+  if (!memUsable) s.memPrev1 = s.memPrev2 = s.memPrevEngine1 = s.memPrevEngine2 = NaN; // the kill detector restarts from fresh readings
   if (memUsable) {
-    budget = pushMemWindow(s, t, memoryForEngine(s, t, est.current[cp.memIdx]), cp.memTrustMs) - cp.reserveBytes;
+    // What the engine still holds: the decided footprint, unless the engine reports that it has
+    // not applied a decided shrink yet (engine_mb above it). A pending GROWTH stays counted at the
+    // decided size — the engine will take it, and its load drops MemAvailable before any report.
+    let held = s.heldBytes;
+    let engineMb = sample.engine_mb;
+    if (engineMb === undefined || !(engineMb >= 0 && engineMb < Infinity)) engineMb = NaN; // no report
+    s.heldFromEngine = false;
+    if (engineMb * MiB > held) {
+      held = engineMb * MiB;
+      s.heldFromEngine = true;
+    }
+    s.heldNowBytes = held;
+    budget = pushMemWindow(s, t, memoryForEngine(s, t, est.current[cp.memIdx], held, engineMb), cp.memTrustMs) - cp.reserveBytes;
     let found = false;
     const minCtx = cp.minContextLength;
     if (cp.clampContextFirst) {
@@ -517,18 +542,26 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
  * sample's reading (monotone in danger). While gone, the sample where the engine reloads is
  * bridged by crediting back the drop since the previous sample, up to our footprint.
  */
-function memoryForEngine(s: CoreState, t: number, availMb: number): number {
+function memoryForEngine(s: CoreState, t: number, availMb: number, held: number, engineMb: number): number {
   const p1 = s.memPrev1;
   const p2 = s.memPrev2;
-  const held = s.heldBytes;
+  // The rise of MemAvailable one sample ago that the engine's own reports do not explain: when
+  // it applied a shrink, MemAvailable rose by what engine_mb fell (a big clamp landing looked
+  // like a kill, and the budget lost our whole footprint for memTrustMs). Without reports on
+  // both samples this is the bare rise, as before.
+  const e1 = s.memPrevEngine1;
+  const e2 = s.memPrevEngine2;
+  const riseMb = e1 === e1 && e2 === e2 ? p1 - p2 + (e1 - e2) : p1 - p2;
   if (s.engineGoneSinceT === s.engineGoneSinceT) {
-    const reloaded = p2 === p2 && (p2 - p1) * MiB >= 0.5 * held;
+    const reloaded = p2 === p2 && -riseMb * MiB >= 0.5 * held;
     if (reloaded || t - s.engineGoneSinceT >= s.cp.memTrustMs) s.engineGoneSinceT = NaN;
-  } else if (p2 === p2 && held > 0 && (p1 - p2) * MiB >= 0.5 * held) {
+  } else if (p2 === p2 && held > 0 && riseMb * MiB >= 0.5 * held) {
     s.engineGoneSinceT = t;
   }
   s.memPrev2 = p1;
   s.memPrev1 = availMb;
+  s.memPrevEngine2 = e1;
+  s.memPrevEngine1 = engineMb;
   const avail = availMb * MiB;
   if (s.engineGoneSinceT !== s.engineGoneSinceT) return avail + held;
   const drop = p1 === p1 ? Math.max(0, (p1 - availMb) * MiB) : 0;
@@ -670,7 +703,7 @@ function buildReasons(
       : [mem & MEM_TIER ? `stepped down from ${tiers[cand].name} to ${T.name}` : '',
         mem & MEM_CONTEXT ? `context ${ctx} (of ${T.contextLength})` : ''].filter(Boolean).join(', ') + ` needs ${needMb} MiB`;
     reasons.push({ rule: 'memory', signal: 'mem_avail_mb', value: round2(avail), threshold: budgetMb,
-      message: `budget ${budgetMb} MiB (mem_avail ${fmt(avail)} + our own ${fmt(s.engineGoneSinceT === s.engineGoneSinceT ? 0 : s.heldBytes / MiB)}, least over ${cp.memTrustMs / 1000} s, − reserve ${cp.policy.rules.memory.reserveMb}${s.engineGoneSinceT === s.engineGoneSinceT ? '; engine believed killed' : ''}): ${what}` });
+      message: `budget ${budgetMb} MiB (mem_avail ${fmt(avail)} + our own ${fmt(s.engineGoneSinceT === s.engineGoneSinceT ? 0 : s.heldNowBytes / MiB)}${s.heldFromEngine && s.engineGoneSinceT !== s.engineGoneSinceT ? ' still applied, engine_mb' : ''}, least over ${cp.memTrustMs / 1000} s, − reserve ${cp.policy.rules.memory.reserveMb}${s.engineGoneSinceT === s.engineGoneSinceT ? '; engine believed killed' : ''}): ${what}` });
   }
 
   if (battIdx >= 0 && battIdx >= capIdx && battIdx > 0) {
