@@ -12,6 +12,12 @@ export const CANONICAL_SIGNALS = {
   psi_mem_some_avg10: '%',
   psi_mem_full_avg10: '%',
   tok_s: 'tok/s',
+  /**
+   * The footprint of the knobs the engine has APPLIED (not merely been told), MiB, by the policy's
+   * memory model; fed by the daemon from the engine's `report` (docs/protocol.md). The core counts
+   * it as held while a decided shrink waits for the engine (docs/core.md §4).
+   */
+  engine_mb: 'MiB',
   ambient_c: 'C',
 } as const;
 

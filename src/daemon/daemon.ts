@@ -24,6 +24,7 @@ import { Metrics, serveMetrics, parseHostPort, type MetricsServer } from '../tel
 import { Journal } from '../telemetry/journal.js';
 import type { Logger } from '../telemetry/logger.js';
 import { advise, type EngineReport } from './advisor.js';
+import { appliedFootprintMb, type AppliedKnobs } from './engine-footprint.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import {
   defaultDeps, type DaemonDeps, type LiveSimulatedDeviceLike, type SensorSnapshot, type SensorSourceLike,
@@ -68,7 +69,7 @@ export interface DaemonOptions {
 }
 
 /** Signals never taken from the simulator: time, and the engine's own feedback. */
-const NEVER_SIMULATED = new Set(['t_ms', 'tok_s']);
+const NEVER_SIMULATED = new Set(['t_ms', 'tok_s', 'engine_mb']);
 
 export { safeKnobsOf };
 
@@ -117,6 +118,12 @@ export class Daemon {
   decisionChanges = 0;
   psiEvents = 0;
   private lastReport?: EngineReport;
+  /**
+   * The knobs an engine last reported as applied, and on which connection: fed to the core as
+   * `engine_mb` while that connection lasts (its engine applies decisions at its own safe points,
+   * so what it holds can lag what was decided; docs/core.md §4). Its footprint is cached per policy.
+   */
+  private engineApplied?: { connId: number; knobs: AppliedKnobs; policy?: Policy; mb?: number };
   private stopping?: Promise<void>;
   private started = false;
 
@@ -204,7 +211,11 @@ export class Daemon {
         currentDecision: () => this.decisionEvent,
         status: () => this.status(),
         advise: (req: AdviseRequest) => advise(req, this.decision, this.policy, this.lastReport, this.monoMs(), this.config.reportFreshMs!),
-        report: (req: ReportRequest) => this.onReport(req),
+        report: (req: ReportRequest, connId: number) => this.onReport(req, connId),
+        disconnected: (connId: number) => {
+          // The engine's process is gone or no longer reporting: what it holds is unknown again.
+          if (this.engineApplied?.connId === connId) this.engineApplied = undefined;
+        },
         reload: () => this.reload(),
       },
     });
@@ -290,9 +301,16 @@ export class Daemon {
     }
   }
 
-  private onReport(req: ReportRequest): { mismatch: string[] } {
+  private onReport(req: ReportRequest, connId = -1): { mismatch: string[] } {
     this.metrics?.engineReports.inc();
-    this.lastReport = { atMs: this.monoMs(), tier: req.applied?.tier ?? this.decision?.tier, tokS: req.tokS, firstTokenMs: req.firstTokenMs };
+    // A knobs-only report (an engine saying what it just applied) carries no observation: the
+    // last observed speed stays, with the tier it was observed at.
+    if (req.tokS !== undefined || req.firstTokenMs !== undefined || !req.applied) {
+      this.lastReport = { atMs: this.monoMs(), tier: req.applied?.tier ?? this.decision?.tier, tokS: req.tokS, firstTokenMs: req.firstTokenMs };
+    }
+    if (req.applied && appliedFootprintMb(this.policy, req.applied) !== undefined) {
+      this.engineApplied = { connId, knobs: req.applied };
+    }
     const mismatch: string[] = [];
     const d = this.decision;
     if (d && req.applied) {
@@ -329,6 +347,12 @@ export class Daemon {
     }
     const r = this.lastReport;
     if (r?.tokS !== undefined && this.monoMs() - r.atMs <= this.config.reportFreshMs!) s.tok_s = r.tokS;
+    const e = this.engineApplied;
+    if (e) {
+      // Not expired like tok_s: the knobs stay applied until the engine says otherwise or goes.
+      if (e.policy !== this.policy) { e.policy = this.policy; e.mb = appliedFootprintMb(this.policy, e.knobs); }
+      if (e.mb !== undefined) s.engine_mb = e.mb;
+    }
     this.sampleSnap = snap;
     this.lastSample = s as Sample;
     // B's pipeline maps synchronously: onStep runs before next() returns.

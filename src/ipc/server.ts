@@ -32,7 +32,10 @@ export interface IpcHandlers {
   currentDecision(): DecisionEvent | undefined;
   status(): DaemonStatus;
   advise(req: AdviseRequest): Advice | ErrorBody;
-  report(req: ReportRequest): { mismatch: string[] };
+  /** `connId` tells reports from different connections apart (the engine's footprint ends with its connection). */
+  report(req: ReportRequest, connId: number): { mismatch: string[] };
+  /** A connection closed (any cause). */
+  disconnected?(connId: number): void;
   reload(): Promise<ReloadOutcome>;
 }
 
@@ -171,7 +174,14 @@ export class IpcServer {
       closing: false,
     };
     this.conns.add(c);
-    socket.on('close', () => this.conns.delete(c));
+    socket.on('close', () => {
+      this.conns.delete(c);
+      try {
+        this.opts.handlers.disconnected?.(c.id);
+      } catch (err) {
+        this.opts.log.warn({ err: String((err as Error)?.stack ?? err) }, 'disconnect handler failed');
+      }
+    });
     socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
   }
 
@@ -246,7 +256,7 @@ export class IpcServer {
           return;
         }
         case 'report':
-          this.send(c, { id, ok: true, op: 'report', ...this.opts.handlers.report(req) });
+          this.send(c, { id, ok: true, op: 'report', ...this.opts.handlers.report(req, c.id) });
           return;
         case 'reload':
           this.opts.handlers.reload().then(

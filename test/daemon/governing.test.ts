@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EdgegovClient } from '../../src/ipc/client.js';
 import type { Decision } from '../../src/core/decision.js';
+import { loadPolicyFile } from '../../src/policy/load.js';
+import { needBytes, MiB } from '../../src/core/memory.js';
 import { makeFixture, runCliAsync, startDaemon, testPolicyPath, tmpDir, until, sleep, type DaemonProc } from './helpers.js';
 
 const SAMPLE_MS = 100;
@@ -117,6 +119,35 @@ describe('daemon: governing a fixture device', () => {
     await until(async () => (await daemon.status()).signals['tok_s'] === 7.5, 3000, 'tok_s in samples');
     const lines = fs.readFileSync(journal, 'utf8').trim().split('\n');
     expect(lines.every((l) => { JSON.parse(l); return true; })).toBe(true);
+  });
+
+  it('report: applied knobs feed engine_mb (what the engine holds) while its connection lasts', async () => {
+    const policy = await loadPolicyFile(testPolicyPath);
+    const q4 = policy.model.quants.find((q) => q.name === 'q4_k_m')!;
+    const expectedMb = needBytes(policy.model, q4.weightsBytes, 3072, 256) / MiB;
+    const engine = new EdgegovClient({ socketPath: socket, log: false });
+    await engine.connect();
+    try {
+      // A knobs-only report, as serve sends right after applying a change: batch size from the tier.
+      await engine.report({ applied: { tier: 'balanced', quant: 'q4_k_m', contextLength: 3072 } });
+      await until(async () => (await daemon.status()).signals['engine_mb'] !== undefined, 3000, 'engine_mb in samples');
+      expect((await daemon.status()).signals['engine_mb']).toBeCloseTo(expectedMb, 6);
+      // It carried no observation: the tok/s observed before stays.
+      expect((await daemon.status()).lastReport?.tokS).toBe(7.5);
+      // Knobs that do not pin the footprint down (no context length) leave it as it was.
+      await engine.report({ applied: { tier: 'full' } });
+      await sleep(3 * SAMPLE_MS);
+      expect((await daemon.status()).signals['engine_mb']).toBeCloseTo(expectedMb, 6);
+      // Another client going away is not the engine going away.
+      const other = new EdgegovClient({ socketPath: socket, log: false });
+      await other.connect();
+      other.close();
+      await sleep(3 * SAMPLE_MS);
+      expect((await daemon.status()).signals['engine_mb']).toBeCloseTo(expectedMb, 6);
+    } finally {
+      engine.close();
+    }
+    await until(async () => (await daemon.status()).signals['engine_mb'] === undefined, 3000, 'engine_mb gone with its connection');
   });
 });
 
