@@ -57,6 +57,22 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     this.safeAtStart = safeDecision(safeKnobsOf(o.policy), undefined, 'no decision from a daemon yet; running the policy safe tier');
     o.client?.on('decision', (d, source) => this.onDecision(d, source));
+    // A (re)started daemon knows nothing of what the engine holds: tell it.
+    o.client?.on('connected', () => this.reportApplied());
+  }
+
+  /**
+   * Tells the daemon the knobs the engine holds now, as soon as they change. The governor counts
+   * memory as ours by the knobs the engine has APPLIED (the `engine_mb` signal, docs/core.md §4):
+   * a shrink it decided frees nothing until it is applied here, between requests.
+   */
+  reportApplied(): void {
+    const client = this.o.client;
+    const k = this.o.engine.status().knobs;
+    if (!client?.connected || !k) return;
+    client.report({
+      applied: { tier: k.tier, quant: k.quant, contextLength: k.contextLength, batchSize: k.batchSize, threads: k.threads, pacingMs: k.pacingMs },
+    }).catch((err: unknown) => this.o.log('debug', 'report failed', { err: String(err) }));
   }
 
   /** The decision in force: the daemon's, the SDK's safe tier after a lease expiry, or the policy's safe tier. */
@@ -83,7 +99,7 @@ export class Gateway {
     // Apply in the background: it waits for the running request, so the switch lands between
     // requests and its cost stays off the next request's path when the engine is idle.
     this.o.engine.apply(this.knobsFor(d)).then(
-      (r) => { if (r.changed.length) this.lastApply = r; },
+      (r) => { if (r.changed.length) { this.lastApply = r; this.reportApplied(); } },
       (err: unknown) => this.o.log('error', 'could not apply decision to the engine', { err: String(err) }),
     );
   }
@@ -189,7 +205,7 @@ export class Gateway {
   private async runLocal(req: ChatRequest, res: ServerResponse, plan: RoutePlan, signal: AbortSignal): Promise<void> {
     const engine = this.o.engine;
     const applied = await engine.apply(plan.knobs);
-    if (applied.changed.length) this.lastApply = applied;
+    if (applied.changed.length) { this.lastApply = applied; this.reportApplied(); }
     const id = completionId();
     const created = Math.floor(Date.now() / 1000);
     const model = this.o.modelName;

@@ -91,6 +91,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   // Load the first tier before listening, so the first request does not pay for it.
   const first = gateway.decision().decision;
   await engine.apply(gateway.knobsFor(first));
+  gateway.reportApplied();
   if (first.offload === 'pause') engine.pause('the first decision is a pause');
 
   const server: Server = createServeServer(gateway, modelName);

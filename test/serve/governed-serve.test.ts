@@ -9,8 +9,10 @@ import { synthesizeModels } from '../../src/model/synth.js';
 import { EdgegovClient, requestOnce } from '../../src/ipc/client.js';
 import {
   chat, chatStream, cleanup, FixtureRoot, serveStatus, startDaemon, startFakeCloud, startServe, tempDir, waitFor,
-  type Proc,
+  type Proc, policyPath,
 } from './harness.js';
+import { loadPolicyFile } from '../../src/policy/load.js';
+import { needBytes, MiB } from '../../src/core/memory.js';
 
 const COOL_C = 40;
 const MODERATE_C = 65; // moderate → lean, still local
@@ -107,6 +109,11 @@ describe('serve in front of the governed llama.cpp engine', () => {
     const daemonStatus = await requestOnce<any>(socket, { op: 'status' });
     expect(daemonStatus.status.lastReport.tokS).toBeGreaterThan(0);
     expect(daemonStatus.status.lastReport.firstTokenMs).toBeGreaterThan(0);
+    // …and so did what it holds: the footprint of the knobs it applied (`engine_mb`, docs/core.md §4).
+    const policy = await loadPolicyFile(policyPath);
+    const k = (await serveStatus(serve.url)).engine.knobs;
+    const q = policy.model.quants.find((x) => x.name === k.quant)!;
+    expect(daemonStatus.status.signals.engine_mb).toBeCloseTo(needBytes(policy.model, q.weightsBytes, k.contextLength, k.batchSize) / MiB, 6);
   });
 
   it('a client that goes away mid-stream stops its generation; the engine serves the next request', async () => {
