@@ -11,7 +11,8 @@
  *
  *   budget = mem_avail_mb·MiB − reserveMb·MiB + need(previously decided knobs)
  *
- * (no previous decision → nothing held). A sample-to-sample memory drop therefore binds
+ * (no previous decision → nothing held), or the engine's reported applied footprint `engine_mb`
+ * when that is larger (a decided shrink frees nothing until the engine applies it; docs/core.md §4). A sample-to-sample memory drop therefore binds
  * immediately, and a model that fits keeps fitting without seeing its own footprint as a shortage.
  */
 import type { ModelSpec, TierSpec } from '../policy/types.js';
