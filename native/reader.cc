@@ -8,13 +8,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace edgegov {
@@ -27,6 +36,9 @@ struct File {
   Kind kind = kInt;
   int fd = -1;
   int openErrno = 0;
+  // Test hook: a FIFO or tty stands in for a wedged driver. Never set by discovery.
+  bool allowNonRegular = false;
+  bool regular = true;
   std::vector<char> buf;
 };
 
@@ -42,11 +54,12 @@ void OpenFile(File& f) {
     return;
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) != 0 || (!S_ISREG(st.st_mode) && !f.allowNonRegular)) {
     close(fd);
     f.openErrno = ESPIPE;
     return;
   }
+  f.regular = S_ISREG(st.st_mode);
   // Blocking semantics for the real read: with O_NONBLOCK some generic code paths poll for
   // EAGAIN from drivers that return it regardless (the Go hang in research 02 §4.2).
   int fl = fcntl(fd, F_GETFL);
@@ -60,7 +73,9 @@ void OpenFile(File& f) {
 // Returns bytes read, or -errno.
 ssize_t ReadWhole(File& f) {
   for (;;) {
-    ssize_t n = pread(f.fd, f.buf.data(), f.buf.size(), 0);
+    // A pipe or tty (test stand-ins only) cannot pread; one read() of what is there.
+    ssize_t n = f.regular ? pread(f.fd, f.buf.data(), f.buf.size(), 0) : read(f.fd, f.buf.data(), f.buf.size());
+    if (!f.regular && n >= 0) return n;
     if (n < 0) {
       if (errno == EINTR) continue;
       return -errno;
@@ -88,51 +103,236 @@ bool ParseInt(const char* s, size_t n, double* out) {
   return true;
 }
 
+
+// One completed (or never completed) off-thread read, as the JS side sees it.
+struct Result {
+  double value = NAN;
+  int err = ENODATA;  // "no sample yet" until the first read completes
+  std::string text;
+  bool hasText = false;
+  double doneMs = NAN;  // CLOCK_MONOTONIC when the read returned
+  double durUs = 0;
+};
+
+// State shared between a Reader and one reader thread. Reference-counted: a thread stuck in
+// read() on a wedged driver cannot be interrupted (a blocked read on a regular sysfs file
+// ignores close() of its fd and signals), so close() never waits for it; the thread owns
+// its files and frees them, and this state, whenever the read finally returns.
+struct Group {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<File> files;      // owned by the thread once it runs
+  std::vector<Result> results;  // guarded by mu
+  uint64_t requested = 0;       // cycles asked for
+  uint64_t completed = 0;       // cycles finished
+  bool busy = false;
+  int current = -1;             // index being read while busy
+  double cycleStartMs = 0;
+  double fileStartMs = 0;
+  double lastCycleMs = 0;       // how long the last completed cycle took
+  bool stop = false;
+  bool exited = false;
+  int stopFd = -1;              // eventfd: wakes poll() on non-regular stand-ins
+  ~Group() {
+    if (stopFd >= 0) close(stopFd);
+  }
+};
+
+// Waits until `fd` is readable or the group is stopped. Regular files are always "readable"
+// to poll(), so this only matters for the FIFO/tty stand-ins used by tests; it is what lets
+// those threads be joined.
+bool WaitReadable(const File& f, int stopFd) {
+  if (f.regular) return true;
+  struct pollfd p[2] = {{f.fd, POLLIN, 0}, {stopFd, POLLIN, 0}};
+  for (;;) {
+    int r = poll(p, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return true;  // let the read report the error
+    if (p[1].revents) return false;
+    return true;
+  }
+}
+
+void ReadOne(File& f, Result& out) {
+  out.value = NAN;
+  out.hasText = false;
+  out.text.clear();
+  if (f.fd < 0) {
+    out.err = f.openErrno;
+    return;
+  }
+  ssize_t got = ReadWhole(f);
+  if (got < 0) {
+    out.err = int(-got);
+  } else if (got == 0) {
+    out.err = ENODATA;
+  } else if (f.kind == kText) {
+    out.text.assign(f.buf.data(), size_t(got));
+    out.hasText = true;
+    out.err = 0;
+  } else {
+    double v;
+    out.err = ParseInt(f.buf.data(), size_t(got), &v) ? 0 : EBADMSG;
+    if (out.err == 0) out.value = v;
+  }
+}
+
+void GroupThread(std::shared_ptr<Group> g) {
+  std::unique_lock<std::mutex> lk(g->mu);
+  for (;;) {
+    g->cv.wait(lk, [&] { return g->stop || g->requested > g->completed; });
+    if (g->stop) break;
+    const uint64_t target = g->requested;
+    g->busy = true;
+    g->cycleStartMs = MonotonicMs();
+    bool stopped = false;
+    for (size_t i = 0; i < g->files.size() && !stopped; i++) {
+      g->current = int(i);
+      g->fileStartMs = MonotonicMs();
+      File& f = g->files[i];
+      Result r;
+      lk.unlock();
+      // Outside the lock: this is the call that may block for seconds, or forever.
+      if (f.fd >= 0 && !WaitReadable(f, g->stopFd)) {
+        stopped = true;
+        lk.lock();
+        break;
+      }
+      double t0 = MonotonicMs();
+      ReadOne(f, r);
+      r.doneMs = MonotonicMs();
+      r.durUs = (r.doneMs - t0) * 1000.0;
+      lk.lock();
+      g->results[i] = std::move(r);
+      if (g->stop) stopped = true;
+    }
+    g->current = -1;
+    g->busy = false;
+    g->lastCycleMs = MonotonicMs() - g->cycleStartMs;
+    g->completed = target;
+    g->cv.notify_all();
+    if (stopped) break;
+  }
+  for (File& f : g->files) {
+    if (f.fd >= 0) close(f.fd);
+    f.fd = -1;
+  }
+  g->exited = true;
+  g->cv.notify_all();
+}
+
+struct GroupHandle {
+  std::shared_ptr<Group> g;
+  std::thread th;
+  std::vector<size_t> index;  // file index in the Reader → position in the group
+};
+
 class Reader : public Napi::ObjectWrap<Reader> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Reader",
                        {InstanceMethod<&Reader::Read>("read"), InstanceMethod<&Reader::Close>("close"),
+                        InstanceMethod<&Reader::Settled>("settled"),
                         InstanceAccessor<&Reader::OpenCount>("openCount")});
   }
 
-  // new Reader(paths: string[], kinds: number[])  — kind 0 = integer, 1 = text
+  // new Reader(paths: string[], kinds: number[], groups?: number[], waitMs?: number)
+  //   kind bit 0: text (else integer); bit 1: test hook, accept a FIFO/tty as if regular.
+  //   groups[i] < 0: read on the caller's thread; >= 0: read on that group's own thread
+  //   (files that may stall: battery attributes, anything ever slow). One thread per group,
+  //   so a hung fuel gauge never delays a charger or a zone in another group.
+  //   waitMs: how long read() may wait for a group's fresh cycle (default 5 ms).
   explicit Reader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reader>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray())
-      throw Napi::TypeError::New(env, "Reader(paths: string[], kinds: number[])");
+      throw Napi::TypeError::New(env, "Reader(paths: string[], kinds: number[], groups?: number[], waitMs?: number)");
     Napi::Array paths = info[0].As<Napi::Array>();
     Napi::Array kinds = info[1].As<Napi::Array>();
     if (paths.Length() != kinds.Length()) throw Napi::RangeError::New(env, "paths and kinds differ in length");
+    bool hasGroups = info.Length() >= 3 && info[2].IsArray();
+    if (hasGroups && info[2].As<Napi::Array>().Length() != paths.Length())
+      throw Napi::RangeError::New(env, "paths and groups differ in length");
+    if (info.Length() >= 4 && info[3].IsNumber()) waitMs_ = info[3].As<Napi::Number>().DoubleValue();
     files_.resize(paths.Length());
+    groupOf_.assign(paths.Length(), -1);
+    posOf_.assign(paths.Length(), 0);
+    std::map<int32_t, size_t> byId;
     for (uint32_t i = 0; i < paths.Length(); i++) {
       Napi::Value p = paths.Get(i);
       if (!p.IsString()) throw Napi::TypeError::New(env, "paths must be strings");
       files_[i].path = p.As<Napi::String>().Utf8Value();
-      files_[i].kind = kinds.Get(i).As<Napi::Number>().Int32Value() == 1 ? kText : kInt;
+      int32_t k = kinds.Get(i).As<Napi::Number>().Int32Value();
+      files_[i].kind = (k & 1) ? kText : kInt;
+      files_[i].allowNonRegular = (k & 2) != 0;
+      if (hasGroups) {
+        int32_t gid = info[2].As<Napi::Array>().Get(i).As<Napi::Number>().Int32Value();
+        if (gid >= 0) {
+          auto it = byId.find(gid);
+          if (it == byId.end()) {
+            it = byId.emplace(gid, groups_.size()).first;
+            groups_.emplace_back();
+            groups_.back().g = std::make_shared<Group>();
+          }
+          groupOf_[i] = int32_t(it->second);
+        }
+      }
     }
-    for (File& f : files_) OpenFile(f);
+    for (size_t i = 0; i < files_.size(); i++) {
+      // Opening is O_NONBLOCK and never waits on a driver; it stays on this thread.
+      OpenFile(files_[i]);
+      if (groupOf_[i] < 0) continue;
+      GroupHandle& gh = groups_[size_t(groupOf_[i])];
+      posOf_[i] = gh.g->files.size();
+      gh.index.push_back(i);
+      gh.g->files.push_back(std::move(files_[i]));
+      files_[i] = File();
+      files_[i].fd = -1;
+    }
+    for (GroupHandle& gh : groups_) {
+      gh.g->results.resize(gh.g->files.size());
+      gh.g->stopFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      gh.g->requested = 1;  // the first cycle starts now, so the first read() finds it done
+      gh.th = std::thread(GroupThread, gh.g);
+    }
   }
 
   ~Reader() override { CloseAll(); }
 
  private:
-  // Returns { values: Float64Array, errnos: Int32Array, texts: (string|undefined)[], durationsUs }.
+  // Returns { values: Float64Array, errnos: Int32Array, texts: (string|undefined)[], durationsUs,
+  //           ageMs, pendingMs }.
   // values[i] is NaN unless file i is an integer file that parsed; errnos[i] is 0 on success,
-  // the errno of the open or read, ENODATA for an empty read, EBADMSG for a non-number.
+  // the errno of the open or read, ENODATA for an empty read (or an off-thread file never read
+  // yet), EBADMSG for a non-number. Off-thread files report their last completed read, its age,
+  // and how long the read now in flight has been waiting (0 when none is): the TS layer calls a
+  // file hung past its deadline. read() itself never blocks on them beyond waitMs.
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw Napi::Error::New(env, "reader is closed");
     const size_t n = files_.size();
+    const double readStart = MonotonicMs();
+    // Kick every idle group first so its thread reads while this one does the zones.
+    for (GroupHandle& gh : groups_) {
+      std::lock_guard<std::mutex> lk(gh.g->mu);
+      if (!gh.g->busy && gh.g->requested == gh.g->completed) {
+        gh.g->requested++;
+        gh.g->cv.notify_all();
+      }
+    }
     Napi::Float64Array values = Napi::Float64Array::New(env, n);
     Napi::Int32Array errnos = Napi::Int32Array::New(env, n);
     Napi::Array texts = Napi::Array::New(env, n);
-    // Per-file read time (µs): the TS watchdog backs off a file whose driver stalls (I2C).
+    // Per-file read time (µs): the TS watchdog moves a file whose driver stalls off this thread.
     Napi::Float64Array durations = Napi::Float64Array::New(env, n);
+    Napi::Float64Array ages = Napi::Float64Array::New(env, n);
+    Napi::Float64Array pending = Napi::Float64Array::New(env, n);
     for (size_t i = 0; i < n; i++) {
       File& f = files_[i];
       values[i] = NAN;
       durations[i] = 0;
+      ages[i] = 0;
+      pending[i] = 0;
+      if (groupOf_[i] >= 0) continue;
       if (f.fd < 0) {
         errnos[i] = f.openErrno;
         continue;
@@ -161,12 +361,48 @@ class Reader : public Napi::ObjectWrap<Reader> {
         }
       }
     }
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::microseconds(int64_t(std::max(0.0, waitMs_ - (MonotonicMs() - readStart)) * 1000));
+    for (GroupHandle& gh : groups_) {
+      Group& g = *gh.g;
+      std::unique_lock<std::mutex> lk(g.mu);
+      // Wait only for a young cycle of a group that is normally fast: a slow or hung group
+      // costs this thread nothing; its last completed values are used instead.
+      bool young = !g.busy || readStart - g.cycleStartMs < waitMs_;
+      if (g.requested > g.completed && young && g.lastCycleMs <= waitMs_) {
+        g.cv.wait_until(lk, deadline, [&] { return g.completed >= g.requested; });
+      }
+      const double now = MonotonicMs();
+      for (size_t k = 0; k < gh.index.size(); k++) {
+        const size_t i = gh.index[k];
+        const Result& r = g.results[k];
+        values[i] = r.value;
+        errnos[i] = r.err;
+        durations[i] = r.durUs;
+        ages[i] = std::isnan(r.doneMs) ? NAN : now - r.doneMs;
+        if (r.hasText) texts.Set(uint32_t(i), Napi::String::New(env, r.text));
+        if (g.busy && g.current >= 0 && int(k) >= g.current)
+          pending[i] = now - (int(k) == g.current ? g.fileStartMs : g.cycleStartMs);
+      }
+    }
     Napi::Object out = Napi::Object::New(env);
     out.Set("values", values);
     out.Set("errnos", errnos);
     out.Set("texts", texts);
     out.Set("durationsUs", durations);
+    out.Set("ageMs", ages);
+    out.Set("pendingMs", pending);
     return out;
+  }
+
+  // True once every off-thread group has completed at least one cycle.
+  Napi::Value Settled(const Napi::CallbackInfo& info) {
+    bool all = true;
+    for (GroupHandle& gh : groups_) {
+      std::lock_guard<std::mutex> lk(gh.g->mu);
+      if (gh.g->completed == 0) all = false;
+    }
+    return Napi::Boolean::New(info.Env(), all);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -177,19 +413,51 @@ class Reader : public Napi::ObjectWrap<Reader> {
   Napi::Value OpenCount(const Napi::CallbackInfo& info) {
     uint32_t c = 0;
     for (const File& f : files_) c += f.fd >= 0;
+    for (GroupHandle& gh : groups_) {
+      std::lock_guard<std::mutex> lk(gh.g->mu);
+      for (const File& f : gh.g->files) c += f.fd >= 0;
+    }
     return Napi::Number::New(info.Env(), c);
   }
 
   void CloseAll() {
+    if (closed_) return;
     closed_ = true;
     for (File& f : files_) {
       if (f.fd >= 0) close(f.fd);
       f.fd = -1;
       std::vector<char>().swap(f.buf);
     }
+    for (GroupHandle& gh : groups_) {
+      {
+        std::lock_guard<std::mutex> lk(gh.g->mu);
+        gh.g->stop = true;
+        gh.g->cv.notify_all();
+      }
+      uint64_t one = 1;
+      if (gh.g->stopFd >= 0 && write(gh.g->stopFd, &one, sizeof one) < 0) { /* cannot be full */ }
+    }
+    for (GroupHandle& gh : groups_) {
+      bool exited;
+      {
+        std::unique_lock<std::mutex> lk(gh.g->mu);
+        exited = gh.g->cv.wait_for(lk, std::chrono::milliseconds(kJoinWaitMs), [&] { return gh.g->exited; });
+      }
+      if (!gh.th.joinable()) continue;
+      // A thread still inside read() on a wedged driver cannot be interrupted: let it go. It
+      // holds the only other reference to its Group and closes its fds when the read returns;
+      // process exit does not wait for it.
+      if (exited) gh.th.join();
+      else gh.th.detach();
+    }
   }
 
+  static constexpr int kJoinWaitMs = 50;
   std::vector<File> files_;
+  std::vector<int32_t> groupOf_;
+  std::vector<size_t> posOf_;
+  std::vector<GroupHandle> groups_;
+  double waitMs_ = 5;
   bool closed_ = false;
 };
 

@@ -11,6 +11,18 @@ export type FileKind = 'int' | 'text';
 export interface FileSpec {
   readonly path: string;
   readonly kind: FileKind;
+  /**
+   * Files that may stall (a fuel gauge on a wedged I2C bus, a modem zone) name a group: each
+   * group is read away from the caller's thread (the addon's own thread per group; a worker in
+   * the fallback), and `read()` returns that group's last completed values instead of waiting
+   * on the driver. Files without a group are read in the call itself (the fast path).
+   */
+  readonly group?: string;
+  /**
+   * TEST HOOK ONLY: accept a FIFO or tty as if it were a regular file, so a test can stand in
+   * a read that genuinely blocks. Discovery never sets it. Only honoured for grouped files.
+   */
+  readonly testAllowNonRegular?: boolean;
 }
 
 /**
@@ -25,12 +37,21 @@ export interface ReadBatch {
   readonly texts: ReadonlyArray<string | undefined>;
   /** Time each file's read took, µs (0 for files not read); feeds the slow-read watchdog. */
   readonly durationsUs?: ArrayLike<number>;
+  /** Grouped files: ms since the returned value was read (NaN: never yet); 0 for the rest. */
+  readonly ageMs?: ArrayLike<number>;
+  /** Grouped files: ms the read now in flight has been waiting on its driver; 0 when none is. */
+  readonly pendingMs?: ArrayLike<number>;
 }
 
 export interface FileReader {
   read(): ReadBatch;
   /** Number of files held open (for leak checks and inventory). */
   readonly openCount: number;
+  /**
+   * Resolves true once every grouped file has completed its first read (false after
+   * `timeoutMs`): lets an async open hand out a first snapshot with battery values in it.
+   */
+  settle?(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 

@@ -9,6 +9,10 @@ import type { FileReader, FileSpec, ReadBatch, SensorBinding } from './binding-i
 import { ERRNO, errnoOf } from './binding-interface.js';
 import { parseKernelInt } from './int-parse.js';
 import { pollPressure, realTimers, type PollTimers } from './poll-pressure.js';
+import { monoMs, OffThreadGroup, settleBy } from './fallback-offthread.js';
+
+/** Same bound as the addon's (native.ts OFF_THREAD_WAIT_MS), kept here to avoid an import cycle. */
+const OFF_THREAD_WAIT_MS = 5;
 
 interface OpenFile {
   readonly spec: FileSpec;
@@ -44,19 +48,30 @@ function readWhole(f: OpenFile): number {
 }
 
 export function openFallbackReader(specs: readonly FileSpec[]): FileReader {
-  const files = specs.map(openOne);
+  // Grouped files (may stall) go to a worker per group; the rest are read here.
+  const byGroup = new Map<string, number[]>();
+  specs.forEach((s, i) => {
+    if (s.group !== undefined) byGroup.set(s.group, [...(byGroup.get(s.group) ?? []), i]);
+  });
+  const groups = [...byGroup.values()].map((idx) => ({ idx, g: new OffThreadGroup(idx.map((i) => specs[i]!), OFF_THREAD_WAIT_MS) }));
+  const files = specs.map((s) => (s.group === undefined ? openOne(s) : { spec: s, fd: -1, openErrno: 0, buf: Buffer.alloc(0) }));
   let closed = false;
   return {
     read(): ReadBatch {
       if (closed) throw new Error('reader is closed');
+      const readStartMs = monoMs();
+      for (const { g } of groups) g.kick();
       const n = files.length;
       const values = new Float64Array(n);
       const errnos = new Int32Array(n);
       const texts: (string | undefined)[] = new Array(n).fill(undefined);
       const durationsUs = new Float64Array(n);
+      const ageMs = new Float64Array(n);
+      const pendingMs = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const f = files[i]!;
         values[i] = NaN;
+        if (f.spec.group !== undefined) continue;
         if (f.fd < 0) {
           errnos[i] = f.openErrno;
           continue;
@@ -84,14 +99,28 @@ export function openFallbackReader(specs: readonly FileSpec[]): FileReader {
           else values[i] = v;
         }
       }
-      return { values, errnos, texts, durationsUs };
+      for (const { idx, g } of groups) {
+        g.waitFresh(readStartMs);
+        idx.forEach((i, k) => {
+          const r = g.result(k);
+          values[i] = r.value;
+          errnos[i] = r.errno;
+          texts[i] = r.text;
+          durationsUs[i] = r.durationUs;
+          ageMs[i] = r.ageMs;
+          pendingMs[i] = r.pendingMs;
+        });
+      }
+      return { values, errnos, texts, durationsUs, ageMs, pendingMs };
     },
     get openCount() {
-      return files.filter((f) => f.fd >= 0).length;
+      return files.filter((f) => f.fd >= 0).length + groups.reduce((a, { g }) => a + g.openCount, 0);
     },
+    settle: (timeoutMs) => settleBy(() => groups.every(({ g }) => g.settled), timeoutMs),
     close() {
       if (closed) return;
       closed = true;
+      for (const { g } of groups) g.close();
       for (const f of files) {
         if (f.fd >= 0) fs.closeSync(f.fd);
         f.fd = -1;

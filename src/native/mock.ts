@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import type {
   FileReader,
+  FileSpec,
   PressureEvent,
   PressureTriggerSpec,
   PressureWatchResult,
@@ -32,6 +33,14 @@ export interface MockBinding extends SensorBinding {
   clear(path: string): void;
   /** Reports `ms` as the read time of `path` (no real sleep): exercises the slow-read watchdog. */
   delay(path: string, ms: number): void;
+  /**
+   * Reports the off-thread read of `path` as in flight for `pendingMs` (no real thread): the
+   * last value read before the hang is what the reader returns, as the real ones do.
+   * `pendingMs` 0 ends the hang.
+   */
+  hang(path: string, pendingMs: number): void;
+  /** The specs of the most recently opened reader (which files are grouped off-thread). */
+  readonly lastSpecs: readonly FileSpec[];
   /** Every trigger registration attempt, in order, with the errno returned (0 = armed). */
   readonly attempts: { text: string; path: string; errno: number }[];
   readonly armed: MockArmed[];
@@ -46,6 +55,9 @@ export interface MockBinding extends SensorBinding {
 export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBinding {
   const entries = new Map<string, MockEntry>();
   const delays = new Map<string, number>();
+  const hangs = new Map<string, number>();
+  const lastGood = new Map<string, { value: number; errno: number; text: string | undefined }>();
+  let lastSpecs: readonly FileSpec[] = [];
   const attempts: { text: string; path: string; errno: number }[] = [];
   const armed: MockArmed[] = [];
   let reads = 0;
@@ -74,16 +86,22 @@ export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBin
     get openReaders() {
       return openReaders;
     },
+    get lastSpecs() {
+      return lastSpecs;
+    },
+    hang: (path, pendingMs) => void (pendingMs > 0 ? hangs.set(path, pendingMs) : hangs.delete(path)),
     set: (path, text) => void entries.set(path, { text }),
     fail: (path, errno) => void entries.set(path, { errno }),
     clear: (path) => {
       entries.delete(path);
       delays.delete(path);
+      hangs.delete(path);
     },
     delay: (path, ms) => void delays.set(path, ms),
     openReader(specs): FileReader {
       let closed = false;
       openReaders++;
+      lastSpecs = specs;
       return {
         read(): ReadBatch {
           if (closed) throw new Error('reader is closed');
@@ -92,7 +110,17 @@ export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBin
           const errnos = new Int32Array(specs.length);
           const texts: (string | undefined)[] = new Array(specs.length).fill(undefined);
           const durationsUs = Float64Array.from(specs, (s) => (delays.get(s.path) ?? 0) * 1000);
+          const pendingMs = Float64Array.from(specs, (s) => (s.group !== undefined ? (hangs.get(s.path) ?? 0) : 0));
+          const ageMs = new Float64Array(specs.length);
           specs.forEach((s, i) => {
+            if (pendingMs[i]! > 0) {
+              const g = lastGood.get(s.path);
+              values[i] = g?.value ?? NaN;
+              errnos[i] = g?.errno ?? ERRNO.ENODATA;
+              texts[i] = g?.text;
+              ageMs[i] = pendingMs[i]!;
+              return;
+            }
             const e = lookup(s.path);
             if ('errno' in e) errnos[i] = e.errno;
             else if (e.text.length === 0) errnos[i] = ERRNO.ENODATA;
@@ -102,8 +130,9 @@ export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBin
               if (v === undefined) errnos[i] = ERRNO.EBADMSG;
               else values[i] = v;
             }
+            lastGood.set(s.path, { value: values[i]!, errno: errnos[i]!, text: texts[i] });
           });
-          return { values, errnos, texts, durationsUs };
+          return { values, errnos, texts, durationsUs, ageMs, pendingMs };
         },
         get openCount() {
           return closed ? 0 : specs.length;

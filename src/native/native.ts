@@ -17,13 +17,14 @@ import type {
 } from './binding-interface.js';
 import { errnoName, triggerText } from './binding-interface.js';
 import { createFallbackBinding } from './fallback.js';
+import { settleBy } from './fallback-offthread.js';
 import { EnvError } from '../util/errors.js';
 
 /** The raw addon surface (native/*.cc). */
 export interface NativeAddon {
   readonly abiVersion: number;
   monotonicMs(): number;
-  Reader: new (paths: string[], kinds: number[]) => FileReader;
+  Reader: new (paths: string[], kinds: number[], groups?: number[], waitMs?: number) => FileReader & { settled(): boolean };
   PsiWatcher: new (cb: (id: number, kind: number, monoMs: number) => void) => {
     add(path: string, text: string): number;
     remove(id: number): boolean;
@@ -77,10 +78,22 @@ export function createNativeBinding(addon: NativeAddon): SensorBinding {
   return {
     name: 'native',
     openReader(files: readonly FileSpec[]): FileReader {
-      return new addon.Reader(
+      const ids = new Map<string, number>();
+      const groups = files.map((f) => (f.group === undefined ? -1 : ids.get(f.group) ?? (ids.set(f.group, ids.size), ids.size - 1)));
+      const r = new addon.Reader(
         files.map((f) => f.path),
-        files.map((f) => (f.kind === 'text' ? 1 : 0)),
+        files.map((f) => (f.kind === 'text' ? 1 : 0) | (f.group !== undefined && f.testAllowNonRegular ? 2 : 0)),
+        groups,
+        OFF_THREAD_WAIT_MS,
       );
+      return {
+        read: () => r.read(),
+        get openCount() {
+          return r.openCount;
+        },
+        settle: (timeoutMs) => settleBy(() => r.settled(), timeoutMs),
+        close: () => r.close(),
+      };
     },
     watchPressure(spec, cb): PressureWatchResult {
       watcher ??= new addon.PsiWatcher(dispatch);
@@ -107,6 +120,12 @@ export function createNativeBinding(addon: NativeAddon): SensorBinding {
     },
   };
 }
+
+/**
+ * How long `read()` may wait for a group's fresh read (a normal sysfs battery read takes
+ * tens of µs on the other thread). A group that is already slow or hung is never waited for.
+ */
+export const OFF_THREAD_WAIT_MS = 5;
 
 let fallbackLogged = false;
 

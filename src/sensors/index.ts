@@ -40,7 +40,8 @@ export interface SensorSnapshot {
   faults: SensorFault[];
 }
 
-export type SensorHealthState = 'ok' | 'faulty' | 'skipped';
+/** `hung`: the file's read has been waiting on its driver past the deadline (read off-thread). */
+export type SensorHealthState = 'ok' | 'faulty' | 'skipped' | 'hung';
 
 export interface ZoneHealth {
   readonly key: string;
@@ -64,6 +65,8 @@ export interface SensorSource {
   zoneHealth(): ZoneHealth[];
   batteryCalibration(): Readonly<BatteryCalibration> | undefined;
   pressureStatus(): PressureStatus;
+  /** Resolves once the off-thread reads have completed once (false after `timeoutMs`). */
+  settle(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
@@ -81,8 +84,13 @@ export interface OpenSensorsOptions {
   rescanMs?: number;
   /** Minimum gap between error-driven rediscoveries, ms. */
   rediscoverGapMs?: number;
-  /** A file whose read takes longer than this (ms) is skipped for a backoff period. */
+  /**
+   * A file read on the caller's thread that takes longer than this (ms) is moved off it for
+   * good: from then on it is read on its own thread (a stalled I2C fuel gauge, a modem zone).
+   */
   slowReadMs?: number;
+  /** An off-thread read still waiting on its driver after this long (ms) marks its sensor hung. */
+  hungReadMs?: number;
 }
 
 
@@ -106,19 +114,36 @@ function ownerOf(d: Discovery, path: string): string {
   return 'charging';
 }
 
-function makePlan(d: Discovery, exclude: ReadonlySet<string> = new Set()): Plan {
+/**
+ * Which files are read off the caller's thread, and in which group (one thread each): every
+ * power_supply attribute (fuel gauges and chargers sit behind I2C, research 02 §8 case 13),
+ * one group per supply so a wedged charger never delays the battery; and every file that has
+ * ever been slow on the fast path, each in its own group.
+ */
+function groupOf(d: Discovery, path: string, risky: ReadonlySet<string>): string | undefined {
+  if (risky.has(path)) return `slow:${path}`;
+  if (d.battery && Object.values(d.battery.attrs).includes(path)) return `power_supply:${d.battery.name}`;
+  const c = d.chargers.find((x) => x.onlinePath === path);
+  if (c) return `power_supply:${c.onlinePath}`;
+  return undefined;
+}
+
+function makePlan(d: Discovery, risky: ReadonlySet<string> = new Set()): Plan {
   const specs: FileSpec[] = [];
-  const add = (path: string, kind: FileSpec['kind']): number => specs.push({ path, kind }) - 1;
-  const zones = d.zones.filter((z) => !z.skipped && !exclude.has(z.tempPath)).map((zone) => ({ zone, idx: add(zone.tempPath, 'int') }));
+  const add = (path: string, kind: FileSpec['kind']): number => {
+    const group = groupOf(d, path, risky);
+    return specs.push(group === undefined ? { path, kind } : { path, kind, group }) - 1;
+  };
+  const zones = d.zones.filter((z) => !z.skipped).map((zone) => ({ zone, idx: add(zone.tempPath, 'int') }));
   const battery: Partial<Record<BatteryAttr, number>> = {};
   if (d.battery) {
     for (const [attr, path] of Object.entries(d.battery.attrs) as [BatteryAttr, string][]) {
-      if (!exclude.has(path)) battery[attr] = add(path, attr === 'status' ? 'text' : 'int');
+      battery[attr] = add(path, attr === 'status' ? 'text' : 'int');
     }
   }
-  const chargers = d.chargers.filter((c) => !exclude.has(c.onlinePath)).map((c) => add(c.onlinePath, 'int'));
+  const chargers = d.chargers.map((c) => add(c.onlinePath, 'int'));
   const plan: Plan = { specs, zones, battery, chargers };
-  const use = (f: { available: boolean; path: string }) => f.available && !exclude.has(f.path);
+  const use = (f: { available: boolean; path: string }) => f.available;
   return {
     ...plan,
     ...(use(d.meminfo) ? { meminfo: add(d.meminfo.path, 'text') } : {}),
@@ -128,7 +153,7 @@ function makePlan(d: Discovery, exclude: ReadonlySet<string> = new Set()): Plan 
   };
 }
 
-const planKey = (p: Plan) => p.specs.map((s) => `${s.kind}:${s.path}`).join('\n');
+const planKey = (p: Plan) => p.specs.map((s) => `${s.kind}:${s.group ?? ''}:${s.path}`).join('\n');
 
 function zoneErrorReason(errno: number): string {
   switch (errno) {
@@ -163,8 +188,15 @@ function toLog(log: SensorLog | undefined): (line: string) => void {
 }
 
 export async function openSensors(opts: OpenSensorsOptions = {}): Promise<SensorSource> {
-  return openSensorsSync(opts);
+  const src = openSensorsSync(opts);
+  // The first snapshot should carry the battery: wait (without blocking the loop) for the
+  // off-thread groups' first reads, at most the hung deadline.
+  await src.settle(opts.hungReadMs ?? DEFAULT_HUNG_READ_MS);
+  return src;
 }
+
+/** An off-thread read waiting longer than this (ms) is a hung sensor (research 02 §8 case 13). */
+export const DEFAULT_HUNG_READ_MS = 1000;
 
 /** Synchronous variant (discovery is a handful of small sysfs reads). */
 export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
@@ -177,10 +209,9 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
   const t0 = timers.now();
 
   const slowReadUs = (opts.slowReadMs ?? 50) * 1000;
-  // path → when it may be read again and the current backoff (doubles per offence, ≤ 10 min).
-  const slow = new Map<string, { untilMs: number; backoffMs: number; tookMs: number }>();
-  const strikes = new Map<string, number>();
-  const excluded = (now: number) => new Set([...slow].filter(([, v]) => v.untilMs > now).map(([k]) => k));
+  const hungReadMs = opts.hungReadMs ?? DEFAULT_HUNG_READ_MS;
+  // Files once slow on the fast path; they stay off it for the life of the source.
+  const risky = new Set<string>();
 
   let discovery = discover(root);
   let plan = makePlan(discovery);
@@ -213,7 +244,7 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
     lastScanMs = now;
     rediscoverWanted = false;
     const next = discover(root);
-    const nextPlan = makePlan(next, excluded(now));
+    const nextPlan = makePlan(next, risky);
     const oldBattery = discovery.battery?.name;
     const psiChanged = next.psi.available !== discovery.psi.available;
     discovery = next;
@@ -239,45 +270,38 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
       rescan(now);
       now = timers.now();
     }
-    // A slow file's backoff ran out: read it again (rebuild the plan without a full rescan).
-    if ([...slow.values()].some((v) => v.untilMs <= now && v.untilMs > 0)) {
-      for (const v of slow.values()) if (v.untilMs <= now) v.untilMs = 0;
-      replan(now);
-    }
     const batch = reader.read();
     const signals: Record<string, number | undefined> = {};
     const faults: SensorFault[] = [];
-    // Watchdog: a file whose reads take too long (a wedged I2C fuel gauge) twice in a row is
-    // left out for a backoff period so it cannot stall every sample. Two strikes, because one
-    // slow read can be this process being descheduled on a busy machine.
+    const rel = (path: string) => path.slice(root.length).replace(/^\/+/, '');
+    // Watchdog: a fast-path file whose read took too long (a stalled driver) is moved off this
+    // thread for good, so its next stall costs the event loop nothing.
     let newlySlow = false;
     if (batch.durationsUs) {
       for (let i = 0; i < plan.specs.length; i++) {
-        const path = plan.specs[i]!.path;
+        const spec = plan.specs[i]!;
         const us = batch.durationsUs[i] ?? 0;
-        if (us <= slowReadUs) {
-          strikes.delete(path);
-          continue;
-        }
-        const n = (strikes.get(path) ?? 0) + 1;
-        strikes.set(path, n);
-        if (n < 2) continue;
-        strikes.delete(path);
-        const prev = slow.get(path);
-        const backoffMs = Math.min(600_000, prev ? prev.backoffMs * 2 : 60_000);
-        slow.set(path, { untilMs: now + backoffMs, backoffMs, tookMs: us / 1000 });
+        if (spec.group !== undefined || us <= slowReadUs || risky.has(spec.path)) continue;
+        risky.add(spec.path);
         newlySlow = true;
+        const reason = `${rel(spec.path)}: read took ${Math.round(us / 1000)} ms (stalled driver?); now read off the main thread`;
+        log(`edgegov: ${reason}`);
+        faults.push({ signal: ownerOf(discovery, spec.path), reason });
       }
     }
-    for (const [path, v] of slow) {
-      if (v.untilMs > now) {
-        faults.push({
-          signal: ownerOf(discovery, path),
-          reason: `${path.slice(root.length).replace(/^\/+/, '')}: read took ${Math.round(v.tookMs)} ms (stalled driver?); skipped for ${Math.round(v.backoffMs / 1000)} s`,
-        });
-      }
-    }
-    const err = (i: number) => batch.errnos[i] ?? 0;
+    // An off-thread read still waiting on its driver past the deadline: that sensor is hung.
+    // Its last value is not used (it may be arbitrarily old); every other file read normally.
+    const hungMs = (i: number): number | undefined => {
+      const p = batch.pendingMs?.[i] ?? 0;
+      return p > hungReadMs ? p : undefined;
+    };
+    const HUNG = -1;
+    const err = (i: number) => (hungMs(i) !== undefined ? HUNG : (batch.errnos[i] ?? 0));
+    const why = (i: number): string => {
+      const h = hungMs(i);
+      if (h !== undefined) return `read hung for ${(h / 1000).toFixed(1)} s (stalled driver?); other sensors unaffected`;
+      return zoneErrorReason(err(i));
+    };
     const noteGone = (i: number) => {
       if (GONE.has(err(i))) rediscoverWanted = true;
     };
@@ -295,8 +319,8 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
       const e = err(idx);
       if (e !== 0) {
         noteGone(idx);
-        const reason = zoneErrorReason(e);
-        zoneStatus.set(zone.key, { health: 'faulty', reason });
+        const reason = why(idx);
+        zoneStatus.set(zone.key, { health: e === HUNG ? 'hung' : 'faulty', reason });
         faults.push({ signal: zone.key, reason });
         if (SOC_ROLES.has(zone.role)) socZonesFaulty++;
         continue;
@@ -347,7 +371,7 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
         if (i === undefined) return undefined;
         if (err(i) !== 0) {
           noteGone(i);
-          faults.push({ signal: 'battery_w', reason: `power_supply/${discovery.battery!.name}/${a}: ${zoneErrorReason(err(i))}` });
+          faults.push({ signal: 'battery_w', reason: `power_supply/${discovery.battery!.name}/${a}: ${why(i)}` });
           return undefined;
         }
         return batch.values[i];
@@ -357,7 +381,7 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
         if (err(si) === 0) raw.status = batch.texts[si]?.trim();
         else {
           noteGone(si);
-          faults.push({ signal: 'charging', reason: `power_supply/${discovery.battery.name}/status: ${zoneErrorReason(err(si))}` });
+          faults.push({ signal: 'charging', reason: `power_supply/${discovery.battery.name}/status: ${why(si)}` });
         }
       }
       const set = <K extends keyof BatteryRaw>(k: K, v: BatteryRaw[K] | undefined) => {
@@ -397,7 +421,7 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
         if (m.estimated) faults.push({ signal: 'mem_avail_mb', reason: m.estimated });
         if (m.availMiB === undefined) faults.push({ signal: 'mem_avail_mb', reason: 'meminfo has neither MemAvailable nor MemFree' });
       } else {
-        faults.push({ signal: 'mem_avail_mb', reason: `proc/meminfo: ${zoneErrorReason(err(i))}` });
+        faults.push({ signal: 'mem_avail_mb', reason: `proc/meminfo: ${why(i)}` });
       }
     } else {
       faults.push({ signal: 'mem_avail_mb', reason: discovery.meminfo.why ?? 'no meminfo' });
@@ -415,7 +439,7 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
       } else {
         noteGone(i);
         for (const sig of ['psi_mem_some_avg10', 'psi_mem_full_avg10']) {
-          faults.push({ signal: sig, reason: `proc/pressure/memory: ${zoneErrorReason(err(i))}` });
+          faults.push({ signal: sig, reason: `proc/pressure/memory: ${why(i)}` });
         }
       }
     } else {
@@ -433,12 +457,12 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
     }
     for (const r of pressureFaults.splice(0)) faults.push({ signal: 'psi_mem_some_avg10', reason: r });
 
-    if (newlySlow) replan(now);
+    if (newlySlow) replan();
     return { t_ms: Math.round((now - t0) * 1000) / 1000, signals, faults };
   };
 
-  function replan(now: number): void {
-    const next = makePlan(discovery, excluded(now));
+  function replan(): void {
+    const next = makePlan(discovery, risky);
     if (planKey(next) === planKey(plan)) return;
     reader.close();
     plan = next;
@@ -468,6 +492,7 @@ export function openSensorsSync(opts: OpenSensorsOptions = {}): SensorSource {
         };
       }),
     batteryCalibration: () => calibration,
+    settle: (timeoutMs) => (closed ? Promise.resolve(false) : (reader.settle?.(timeoutMs) ?? Promise.resolve(true))),
     pressureStatus: () => pressure.status(),
     close() {
       if (closed) return;

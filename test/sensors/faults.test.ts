@@ -496,29 +496,75 @@ describe('case 15: memory-counter schema drift', () => {
   });
 });
 
-describe('case 13: slow reads (watchdog)', () => {
-  it('a file slow on two reads in a row is skipped for 60 s, then read again; the backoff doubles', () => {
+describe('case 13: slow reads (watchdog) and hung off-thread reads', () => {
+  const root = fixture('pixel8');
+  const current = join(root, 'sys/class/power_supply/battery/current_now');
+  const little = join(root, 'sys/class/thermal/thermal_zone2/temp');
+
+  it('power_supply attributes are read off the main thread, one group per supply; zones, meminfo and PSI stay on the fast path', () => {
     const mock = createMockBinding({ passthrough: true });
-    const root = fixture('pixel8');
-    const current = join(root, 'sys/class/power_supply/battery/current_now');
-    const timers = manualTimers();
-    const src = openSensorsSync({ sysfsRoot: root, binding: mock, log: silent, timers, slowReadMs: 50 });
-    mock.delay(current, 30);
-    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4); // under the limit
-    mock.delay(current, 800);
-    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4); // one strike: could be us being descheduled
-    const second = src.read(); // second strike: value still used, file now backed off
-    expect(second.signals.battery_w).toBeCloseTo(2.3692, 4);
-    expect(reasonsFor(second, 'battery_w')).toMatch(/current_now: read took 800 ms \(stalled driver\?\); skipped for 60 s/);
-    const skipped = src.read();
-    expect(skipped.signals.battery_w).toBeUndefined();
-    expect(skipped.signals.soc_c).toBeCloseTo(61.345, 3); // the rest keeps reading
-    timers.advance(60_000);
-    mock.delay(current, 0);
-    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4); // back after the backoff
-    mock.delay(current, 900);
-    src.read();
-    expect(reasonsFor(src.read(), 'battery_w')).toMatch(/skipped for 120 s/);
+    const src = openSensorsSync({ sysfsRoot: root, binding: mock, log: silent, timers: manualTimers() });
+    const groupOf = (p: string) => mock.lastSpecs.find((s) => s.path === p)?.group;
+    expect(groupOf(current)).toBe('power_supply:battery');
+    expect(groupOf(join(root, 'sys/class/power_supply/battery/status'))).toBe('power_supply:battery');
+    expect(groupOf(join(root, 'sys/class/power_supply/usb/online'))).toMatch(/^power_supply:.*usb\/online$/);
+    expect(groupOf(little)).toBeUndefined();
+    expect(mock.lastSpecs.filter((s) => s.group === undefined && /meminfo|pressure/.test(s.path))).toHaveLength(2);
+    src.close();
+  });
+
+  it('a fast-path file slow once is moved off the main thread for good (its own group), with a fault and a log line', () => {
+    const mock = createMockBinding({ passthrough: true });
+    const logs: string[] = [];
+    const src = openSensorsSync({ sysfsRoot: root, binding: mock, log: (l) => logs.push(l), timers: manualTimers(), slowReadMs: 50 });
+    mock.delay(little, 30);
+    const under = src.read();
+    expect(under.signals['zone.LITTLE']).toBeDefined();
+    expect(mock.lastSpecs.find((s) => s.path === little)?.group).toBeUndefined(); // under the limit
+    mock.delay(little, 800);
+    const slow = src.read();
+    expect(slow.signals['zone.LITTLE']).toBeDefined(); // the value that came back is used
+    expect(reasonsFor(slow, 'zone.LITTLE')).toMatch(/thermal_zone2\/temp: read took 800 ms \(stalled driver\?\); now read off the main thread/);
+    expect(logs.join('\n')).toMatch(/now read off the main thread/);
+    expect(mock.lastSpecs.find((s) => s.path === little)?.group).toBe(`slow:${little}`);
+    const after = src.read(); // off-thread now: its read time no longer counts against this thread
+    expect(reasonsFor(after, 'zone.LITTLE')).toBe('');
+    expect(after.signals['zone.LITTLE']).toBeDefined();
+    src.close();
+  });
+
+  it('an off-thread read in flight past the deadline marks the sensor hung with a reason; every other sensor reads; it recovers when the read returns', () => {
+    const mock = createMockBinding({ passthrough: true });
+    const src = openSensorsSync({ sysfsRoot: root, binding: mock, log: silent, timers: manualTimers(), hungReadMs: 1000 });
+    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4);
+    mock.hang(current, 400); // slow but inside the deadline: the last completed value is used
+    expect(src.read().signals.battery_w).toBeCloseTo(2.3692, 4);
+    mock.hang(current, 1500);
+    const hung = src.read();
+    expect(hung.signals.battery_w).toBeUndefined(); // never a stale value passed off as current
+    expect(reasonsFor(hung, 'battery_w')).toMatch(/current_now: read hung for 1\.5 s \(stalled driver\?\); other sensors unaffected/);
+    expect(hung.signals.soc_c).toBeCloseTo(61.345, 3);
+    expect(hung.signals.battery_pct).toBe(57); // other attributes of the same supply whose reads completed
+    expect(hung.signals.mem_avail_mb).toBeCloseTo(2045.1, 1);
+    mock.hang(current, 0);
+    const back = src.read();
+    expect(back.signals.battery_w).toBeCloseTo(2.3692, 4);
+    expect(reasonsFor(back, 'battery_w')).toBe('');
+    src.close();
+  });
+
+  it('a hung zone shows health "hung" in zoneHealth, and soc_c comes from the other zones', () => {
+    const mock = createMockBinding({ passthrough: true });
+    const src = openSensorsSync({ sysfsRoot: root, binding: mock, log: silent, timers: manualTimers(), slowReadMs: 50, hungReadMs: 1000 });
+    mock.delay(little, 800);
+    src.read(); // moves it off-thread
+    mock.hang(little, 2000);
+    const s = src.read();
+    expect(s.signals['zone.LITTLE']).toBeUndefined();
+    const h = src.zoneHealth().find((z) => z.type === 'LITTLE')!;
+    expect(h.health).toBe('hung');
+    expect(h.reason).toMatch(/read hung for 2\.0 s/);
+    expect(s.signals.soc_c).toBeCloseTo(61.345, 3);
     src.close();
   });
 });
