@@ -87,7 +87,8 @@ export function sensorReport(src: SensorSource) {
   src.onPressure(() => {})(); // arm (and immediately unsubscribe) to learn what the kernel accepts
   const canonical: Record<string, { value?: number; unit: string; faults?: string[] }> = {};
   for (const name of Object.keys(CANONICAL_SIGNALS)) {
-    if (name === 't_ms' || name === 'tok_s' || name === 'ambient_c') continue;
+    // Not read from sensors: time, and what the engine reports back (tok_s, engine_mb).
+    if (name === 't_ms' || name === 'tok_s' || name === 'engine_mb' || name === 'ambient_c') continue;
     const faults = snap.faults.filter((f) => f.signal === name).map((f) => f.reason);
     canonical[name] = {
       ...(snap.signals[name] !== undefined ? { value: snap.signals[name] } : {}),
