@@ -38,6 +38,9 @@ struct File {
   int openErrno = 0;
   // Test hook: a FIFO or tty stands in for a wedged driver. Never set by discovery.
   bool allowNonRegular = false;
+  // Test hook: skip the poll() before read(), so the thread sits in read() exactly as it would
+  // on a wedged regular file (the stop eventfd cannot wake it): exercises detach on close.
+  bool noPoll = false;
   bool regular = true;
   std::vector<char> buf;
 };
@@ -142,7 +145,7 @@ struct Group {
 // to poll(), so this only matters for the FIFO/tty stand-ins used by tests; it is what lets
 // those threads be joined.
 bool WaitReadable(const File& f, int stopFd) {
-  if (f.regular) return true;
+  if (f.regular || f.noPoll) return true;
   struct pollfd p[2] = {{f.fd, POLLIN, 0}, {stopFd, POLLIN, 0}};
   for (;;) {
     int r = poll(p, 2, -1);
@@ -237,7 +240,8 @@ class Reader : public Napi::ObjectWrap<Reader> {
   }
 
   // new Reader(paths: string[], kinds: number[], groups?: number[], waitMs?: number)
-  //   kind bit 0: text (else integer); bit 1: test hook, accept a FIFO/tty as if regular.
+  //   kind bit 0: text (else integer); bit 1: test hook, accept a FIFO/tty as if regular;
+  //   bit 2: test hook, read it without the stop-aware poll (a read close() cannot interrupt).
   //   groups[i] < 0: read on the caller's thread; >= 0: read on that group's own thread
   //   (files that may stall: battery attributes, anything ever slow). One thread per group,
   //   so a hung fuel gauge never delays a charger or a zone in another group.
@@ -264,6 +268,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
       int32_t k = kinds.Get(i).As<Napi::Number>().Int32Value();
       files_[i].kind = (k & 1) ? kText : kInt;
       files_[i].allowNonRegular = (k & 2) != 0;
+      files_[i].noPoll = (k & 4) != 0;
       if (hasGroups) {
         int32_t gid = info[2].As<Napi::Array>().Get(i).As<Napi::Number>().Int32Value();
         if (gid >= 0) {

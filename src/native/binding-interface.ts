@@ -23,6 +23,12 @@ export interface FileSpec {
    * a read that genuinely blocks. Discovery never sets it. Only honoured for grouped files.
    */
   readonly testAllowNonRegular?: boolean;
+  /**
+   * TEST HOOK ONLY (native): read that stand-in without the stop-aware poll, so the thread sits
+   * in read() as on a wedged regular file that nothing can interrupt — exercises close() and
+   * process/worker exit with a thread that cannot be joined.
+   */
+  readonly testUninterruptible?: boolean;
 }
 
 /**

@@ -22,6 +22,7 @@ const CURRENT = 3;
 const STOP = 4;
 const LOCK = 5;
 const OPEN = 6;
+const BOOTED = 7;
 const CTL = 8;
 // Timing words (Float64): cycle start, file start, last cycle length (all hrtime ms).
 const CYCLE_START = 0;
@@ -57,7 +58,7 @@ const { files, ctlBuf, timeBuf, resBuf, textBuf } = workerData;
 const ctl = new Int32Array(ctlBuf), times = new Float64Array(timeBuf), res = new Float64Array(resBuf);
 const text = new Uint8Array(textBuf);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-const C = ${JSON.stringify({ REQ, DONE, BUSY, CURRENT, STOP, LOCK, OPEN, CYCLE_START, FILE_START, LAST_CYCLE, PER_FILE, TEXT_BYTES })};
+const C = ${JSON.stringify({ REQ, DONE, BUSY, CURRENT, STOP, LOCK, OPEN, BOOTED, CYCLE_START, FILE_START, LAST_CYCLE, PER_FILE, TEXT_BYTES })};
 const ERR = { ENODATA: 61, EBADMSG: 74, ESPIPE: 29, EIO: 5, EAGAIN: 11 };
 const errnoOf = (e) => (e && typeof e.errno === 'number' ? Math.abs(e.errno) : ERR.EIO);
 const lock = () => { while (Atomics.compareExchange(ctl, C.LOCK, 0, 1) !== 0) {} };
@@ -71,6 +72,8 @@ const open = files.map((f) => {
   } catch (e) { return { fd: -1, err: errnoOf(e) }; }
 });
 Atomics.store(ctl, C.OPEN, open.filter((o) => o.fd >= 0).length);
+Atomics.store(ctl, C.BOOTED, 1);
+Atomics.notify(ctl, C.BOOTED);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function readOnce(o) {
   if (o.regular) {
@@ -209,13 +212,16 @@ export class OffThreadGroup {
 
   /**
    * Waits (bounded) for a young cycle of a normally fast group. The very first cycle also
-   * waits for the worker to boot (~20-40 ms measured here), once, at most FIRST_CYCLE_WAIT_MS:
+   * waits for the worker to boot (~20-40 ms measured here), once, at most FIRST_CYCLE_WAIT_MS
+   * (then, as usual, ≤ waitMs for the cycle itself):
    * a new reader's first snapshot then has its battery values, as with the addon.
    */
   waitFresh(readStartMs: number): void {
     const req = Atomics.load(this.ctl, REQ);
     let deadline: number;
-    if (!this.firstWaited && Atomics.load(this.ctl, DONE) === 0) {
+    if (!this.firstWaited) {
+      // A new worker's first cycle: boot plus first reads, one bounded wait (an async open has
+      // already awaited it in settle(), which skips this).
       this.firstWaited = true;
       deadline = readStartMs + FIRST_CYCLE_WAIT_MS;
     } else {
@@ -232,6 +238,13 @@ export class OffThreadGroup {
       Atomics.wait(this.ctl, DONE, done, left);
     }
   }
+
+  /** The first cycle was awaited asynchronously (settle): no blocking first-cycle wait. */
+  skipFirstWait(): void {
+    this.firstWaited = true;
+  }
+
+
 
   get settled(): boolean {
     return Atomics.load(this.ctl, DONE) > 0;

@@ -116,7 +116,11 @@ export function openFallbackReader(specs: readonly FileSpec[]): FileReader {
     get openCount() {
       return files.filter((f) => f.fd >= 0).length + groups.reduce((a, { g }) => a + g.openCount, 0);
     },
-    settle: (timeoutMs) => settleBy(() => groups.every(({ g }) => g.settled), timeoutMs),
+    settle: async (timeoutMs) => {
+      const ok = await settleBy(() => groups.every(({ g }) => g.settled), timeoutMs);
+      for (const { g } of groups) g.skipFirstWait();
+      return ok;
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -82,7 +82,12 @@ export function createNativeBinding(addon: NativeAddon): SensorBinding {
       const groups = files.map((f) => (f.group === undefined ? -1 : ids.get(f.group) ?? (ids.set(f.group, ids.size), ids.size - 1)));
       const r = new addon.Reader(
         files.map((f) => f.path),
-        files.map((f) => (f.kind === 'text' ? 1 : 0) | (f.group !== undefined && f.testAllowNonRegular ? 2 : 0)),
+        files.map(
+          (f) =>
+            (f.kind === 'text' ? 1 : 0) |
+            (f.group !== undefined && f.testAllowNonRegular ? 2 : 0) |
+            (f.group !== undefined && f.testUninterruptible ? 4 : 0),
+        ),
         groups,
         OFF_THREAD_WAIT_MS,
       );
