@@ -404,6 +404,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
   Napi::Value Settled(const Napi::CallbackInfo& info) {
     bool all = true;
     for (GroupHandle& gh : groups_) {
+      if (!gh.g) return Napi::Boolean::New(info.Env(), false);  // closed
       std::lock_guard<std::mutex> lk(gh.g->mu);
       if (gh.g->completed == 0) all = false;
     }
@@ -419,6 +420,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
     uint32_t c = 0;
     for (const File& f : files_) c += f.fd >= 0;
     for (GroupHandle& gh : groups_) {
+      if (!gh.g) continue;  // closed (a detached thread's fds are its own now)
       std::lock_guard<std::mutex> lk(gh.g->mu);
       for (const File& f : gh.g->files) c += f.fd >= 0;
     }
@@ -442,11 +444,13 @@ class Reader : public Napi::ObjectWrap<Reader> {
       uint64_t one = 1;
       if (gh.g->stopFd >= 0 && write(gh.g->stopFd, &one, sizeof one) < 0) { /* cannot be full */ }
     }
+    // One shared deadline: however many groups are stuck, close() waits kJoinWaitMs at most.
+    const auto joinBy = std::chrono::steady_clock::now() + std::chrono::milliseconds(kJoinWaitMs);
     for (GroupHandle& gh : groups_) {
       bool exited;
       {
         std::unique_lock<std::mutex> lk(gh.g->mu);
-        exited = gh.g->cv.wait_for(lk, std::chrono::milliseconds(kJoinWaitMs), [&] { return gh.g->exited; });
+        exited = gh.g->cv.wait_until(lk, joinBy, [&] { return gh.g->exited; });
       }
       if (!gh.th.joinable()) continue;
       // A thread still inside read() on a wedged driver cannot be interrupted: let it go. It
@@ -454,6 +458,9 @@ class Reader : public Napi::ObjectWrap<Reader> {
       // process exit does not wait for it.
       if (exited) gh.th.join();
       else gh.th.detach();
+      // Drop this side's reference now (not at GC): a joined group's eventfd closes here; a
+      // detached one is freed by its thread when the read returns.
+      gh.g.reset();
     }
   }
 

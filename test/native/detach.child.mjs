@@ -17,6 +17,23 @@ const specs = [
 ];
 const out = {};
 
+// 0. Open/read/close cycles with a grouped (threaded) file: no fd or thread left behind.
+const count = (dir) => fs.readdirSync(dir).length;
+const grouped = [{ path: regular, kind: 'int', group: 'g' }, { path: regular, kind: 'int' }];
+for (let i = 0; i < 20; i++) binding.openReader(grouped).close(); // warm-up (libuv, caches)
+const fds0 = count('/proc/self/fd');
+const tasks0 = count('/proc/self/task');
+let agree = 0;
+for (let i = 0; i < 2000; i++) {
+  const g = binding.openReader(grouped);
+  const v = g.read().values;
+  if (v[0] === v[1]) agree++;
+  g.close();
+}
+out.cycleFdDelta = count('/proc/self/fd') - fds0;
+out.cycleTaskDelta = count('/proc/self/task') - tasks0;
+out.cycleAgree = agree;
+
 // 1. close() while the thread is in read(): returns after the bounded join wait (detached).
 let r = binding.openReader(specs);
 await sleep(30);

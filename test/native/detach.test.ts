@@ -16,7 +16,7 @@ const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
 const child = fileURLToPath(new URL('./detach.child.mjs', import.meta.url));
 
 describe.skipIf(!nativeAvailable())('native reader: a thread stuck in read() never holds up close, worker exit or process exit', () => {
-  it('close() returns (detached), the released thread cleans up alone, a worker exits, the process exits', () => {
+  it('open/close cycles leave no thread or fd; close() returns (detached), the released thread cleans up alone, a worker exits, the process exits', () => {
     expect(existsSync(join(dist, 'native/native.js')), 'run `npx tsc -p tsconfig.json` first').toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'edgegov-detach-'));
     try {
@@ -28,6 +28,11 @@ describe.skipIf(!nativeAvailable())('native reader: a thread stuck in read() nev
       expect(r.signal, `the child hung (stderr: ${r.stderr})`).toBeNull();
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | boolean>;
+      // 2000 open/read/close cycles of a reader with a thread: every thread joined, every fd closed,
+      // and the threaded read returned the same value as the fast path each time.
+      expect(out.cycleFdDelta).toBe(0);
+      expect(out.cycleTaskDelta).toBe(0);
+      expect(out.cycleAgree).toBe(2000);
       expect(out.pendingMs as number).toBeGreaterThan(0); // it really was inside the read
       expect(out.regularValue).toBe(48250); // the file on the fast path read regardless
       expect(out.closeMs as number).toBeLessThan(1000); // bounded join wait, then detached
