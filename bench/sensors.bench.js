@@ -5,11 +5,15 @@
 // Honesty notes, also emitted with the figures:
 //  - native and fallback read the 64-zone Snapdragon fixture (test/fixtures/sysfs/sd8elite-dev):
 //    every zone, the battery attributes, meminfo and PSI, interpreted into canonical signals;
+//    the battery attributes go through the reader's group thread (native) / worker (fallback),
+//    so each sample includes one cross-thread round trip (docs/sensors.md "Reads that stall");
 //  - systeminformation cannot be pointed at a fixture: cpuTemperature()/battery()/mem() read this
 //    machine's real /sys and /proc, which has NO thermal zones and NO battery, so its figure is a
 //    lower bound for what it would cost on a 64-zone device.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import si from 'systeminformation';
@@ -95,7 +99,42 @@ export default async function (emit) {
     emit({ name: 'sensors: raw batched read only, fallback', value: round(fUs), unit: `µs for ${specs.length} files` });
   }
 
+  if (addon) emit(hungGaugeSample(addon));
   emit(await psiLatency(addon));
+}
+
+/**
+ * One full sample while the battery's current_now read is stuck in its driver (a FIFO with a
+ * writer and no data, passed off as the attribute through the binding's test hook): the
+ * snapshot's cost must not include the stuck read. Native only: the fallback's stuck worker
+ * would hold up this process's exit (docs/sensors.md).
+ */
+function hungGaugeSample(addon) {
+  const name = 'sensors: one full sample, native, battery gauge read stuck';
+  const dir = mkdtempSync(join(tmpdir(), 'edgegov-bench-hung-'));
+  const fifo = join(dir, 'gauge.fifo');
+  try {
+    execFileSync('mkfifo', [fifo]);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return { name, value: null, unit: 'µs/sample', note: 'mkfifo unavailable' };
+  }
+  const writer = openSync(fifo, constants.O_RDWR);
+  const inner = createNativeBinding(addon);
+  const current = join(fixture, 'sys/class/power_supply/battery/current_now');
+  const binding = {
+    name: inner.name,
+    openReader: (specs) => inner.openReader(specs.map((s) => (s.path === current ? { ...s, path: fifo, testAllowNonRegular: true } : s))),
+    watchPressure: (spec, cb) => inner.watchPressure(spec, cb),
+    close: () => inner.close(),
+  };
+  const src = openSensorsSync({ sysfsRoot: fixture, binding, log: () => {}, hungReadMs: 1 });
+  const us = timeSync(() => src.read(), 3000);
+  const hung = src.read().faults.some((f) => /current_now: read hung/.test(f.reason));
+  src.close();
+  closeSync(writer);
+  rmSync(dir, { recursive: true, force: true });
+  return { name, value: round(us), unit: 'µs/sample (median)', batteryMarkedHung: hung };
 }
 
 function fallbackSpecs() {

@@ -368,9 +368,18 @@ class Reader : public Napi::ObjectWrap<Reader> {
     }
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::microseconds(int64_t(std::max(0.0, waitMs_ - (MonotonicMs() - readStart)) * 1000));
+    // The very first read of a reader opened synchronously waits for the first cycle longer
+    // (once, bounded): a thread just created may not have been scheduled yet on a busy machine.
+    // An async open has already waited in settled() polling, which clears this.
+    const bool firstWait = !firstWaitDone_;
+    firstWaitDone_ = true;
+    const auto firstDeadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kFirstWaitMs);
     for (GroupHandle& gh : groups_) {
       Group& g = *gh.g;
       std::unique_lock<std::mutex> lk(g.mu);
+      if (firstWait && g.completed == 0) {
+        g.cv.wait_until(lk, firstDeadline, [&] { return g.completed > 0; });
+      }
       // Wait only for a young cycle of a group that is normally fast: a slow or hung group
       // costs this thread nothing; its last completed values are used instead.
       bool young = !g.busy || readStart - g.cycleStartMs < waitMs_;
@@ -400,8 +409,10 @@ class Reader : public Napi::ObjectWrap<Reader> {
     return out;
   }
 
-  // True once every off-thread group has completed at least one cycle.
+  // True once every off-thread group has completed at least one cycle. Called by an async
+  // open that polls it, so the first read() no longer needs its longer first wait.
   Napi::Value Settled(const Napi::CallbackInfo& info) {
+    firstWaitDone_ = true;
     bool all = true;
     for (GroupHandle& gh : groups_) {
       if (!gh.g) return Napi::Boolean::New(info.Env(), false);  // closed
@@ -465,6 +476,8 @@ class Reader : public Napi::ObjectWrap<Reader> {
   }
 
   static constexpr int kJoinWaitMs = 50;
+  static constexpr int kFirstWaitMs = 250;
+  bool firstWaitDone_ = false;
   std::vector<File> files_;
   std::vector<int32_t> groupOf_;
   std::vector<size_t> posOf_;
