@@ -5,7 +5,7 @@
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
 import type { Decision } from '../core/decision.js';
-import { envErrorFrom } from '../util/errors.js';
+import { writeErrorFrom } from '../trace/write-error.js';
 
 export interface DecisionsOut {
   write(decision: Decision): void;
@@ -18,7 +18,7 @@ export function openDecisionsOut(path: string, flushChars = 64 * 1024): Decision
   try {
     fd = openSync(path, 'w');
   } catch (err) {
-    throw envErrorFrom(err, path);
+    throw writeErrorFrom(err, path);
   }
   let chunk = '';
   let count = 0;
@@ -31,7 +31,7 @@ export function openDecisionsOut(path: string, flushChars = 64 * 1024): Decision
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     } catch (err) {
-      throw envErrorFrom(err, path);
+      throw writeErrorFrom(err, path);
     }
   };
   return {

@@ -10,7 +10,8 @@
  */
 import { openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import type { Sample } from '../core/signals.js';
-import { UserError, envErrorFrom } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { writeErrorFrom } from './write-error.js';
 
 export type TraceFormat = 'csv' | 'jsonl';
 
@@ -63,7 +64,7 @@ export function createTraceWriter(path: string, columns: string[], opts: TraceWr
   try {
     fd = openSync(path, opts.append ? 'a' : 'w');
   } catch (err) {
-    throw envErrorFrom(err, path);
+    throw writeErrorFrom(err, path);
   }
 
   let chunk = '';
@@ -85,7 +86,7 @@ export function createTraceWriter(path: string, columns: string[], opts: TraceWr
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     } catch (err) {
-      throw envErrorFrom(err, path);
+      throw writeErrorFrom(err, path);
     }
   };
 

@@ -8,7 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_TEMPLATE_URL, importPixelFile } from '../../policy/import-pixel.js';
 import { formatProblem, parsePolicy } from '../../policy/load.js';
-import { UserError, envErrorFrom } from '../../util/errors.js';
+import { UserError } from '../../util/errors.js';
+import { writeErrorFrom } from '../../trace/write-error.js';
 
 interface ImportPixelArgs {
   config: string;
@@ -43,7 +44,7 @@ const importPixel: CommandModule<object, ImportPixelArgs> = {
       try {
         await writeFile(argv.out, result.yaml);
       } catch (err) {
-        throw envErrorFrom(err, argv.out);
+        throw writeErrorFrom(err, argv.out);
       }
       const carried = result.sensors.filter((s) => s.signals.length > 0);
       if (argv.json) process.stdout.write(JSON.stringify({ out: argv.out, sensors: result.sensors }, null, 2) + '\n');

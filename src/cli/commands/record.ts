@@ -10,6 +10,7 @@ import { createTraceWriter } from '../../trace/writer.js';
 import { parseTimeArg } from '../../replay/time-arg.js';
 import { openSensors } from '../../sensors/index.js';
 import { EnvError, UserError } from '../../util/errors.js';
+import { typedText } from '../typed.js';
 
 interface RecordArgs {
   out: string;
@@ -44,7 +45,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
       .example('$0 record --out run.csv --hz 10 --duration 10min', '') as unknown as Argv<RecordArgs>,
   handler: async (argv) => {
     const hz = Number(argv.hz);
-    if (!Number.isFinite(hz) || hz <= 0 || hz > 200) throw new UserError(`--hz: ${argv.hz} is not a rate between 0 and 200 samples per second`);
+    if (!Number.isFinite(hz) || hz <= 0 || hz > 200) throw new UserError(`--hz: ${typedText('--hz', argv.hz)} is not a rate between 0 and 200 samples per second`);
     const durationMs = parseTimeArg('duration', argv.duration);
     if (durationMs !== undefined && durationMs <= 0) throw new UserError(`--duration: ${argv.duration} must be longer than 0`);
     if (!existsSync(argv.sysfsRoot)) throw new EnvError(`--sysfs-root ${argv.sysfsRoot}: no such directory`);

@@ -8,7 +8,7 @@ import { EdgegovProtocolError, requestOnce } from '../../ipc/client.js';
 import type { ReloadReply } from '../../ipc/protocol.js';
 import { defaultSocketPath } from '../../ipc/socket-path.js';
 import { UserError, EnvError } from '../../util/errors.js';
-import { unreachable } from './status.js';
+import { positiveMs, unreachable } from './status.js';
 
 interface ReloadArgs { socket?: string; json: boolean; timeoutMs: number }
 
@@ -19,8 +19,9 @@ export const reloadCommand: CommandModule<object, ReloadArgs> = {
     y
       .option('socket', { type: 'string', describe: 'Daemon socket (default as for run)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the reply as JSON' })
-      .option('timeout-ms', { type: 'number', default: 10000 }) as unknown as Argv<ReloadArgs>,
+      .option('timeout-ms', { type: 'number', default: 10000, describe: 'How long to wait for the daemon to answer' }) as unknown as Argv<ReloadArgs>,
   handler: async (argv) => {
+    positiveMs('--timeout-ms', argv.timeoutMs);
     const socket = argv.socket ?? defaultSocketPath();
     let r: ReloadReply;
     try {

@@ -8,6 +8,7 @@ import type { LiveView } from '../../daemon/live-view.js';
 import { parseHostPort } from '../../telemetry/host-port.js';
 import { defaultSocketPath } from '../../ipc/socket-path.js';
 import { UserError } from '../../util/errors.js';
+import { typedText } from '../typed.js';
 
 interface RunArgs {
   policy: string;
@@ -54,7 +55,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('shutdown-deadline-ms', { type: 'number', coerce: lastOf, default: 5000, describe: 'Force exit this long after SIGTERM' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     if (!(argv.journalMaxBytes >= 4096)) throw new UserError(`--journal-max-bytes: expected at least 4096, got ${argv.journalMaxBytes}`);
-    if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${argv.hz}`);
+    if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${typedText('--hz', argv.hz)}`);
     const metrics = argv.metrics === 'off' || argv.metrics === '' ? undefined : argv.metrics;
     if (metrics && !parseHostPort(metrics)) throw new UserError(`--metrics: expected host:port (or "off"), got '${argv.metrics}'`);
     // Loaded here, not at the top: other commands need not pay for the daemon's libraries.

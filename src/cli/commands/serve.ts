@@ -5,6 +5,7 @@ import { loadPolicyFile } from '../../policy/load.js';
 import { UserError } from '../../util/errors.js';
 import { startServe } from '../../serve/start.js';
 import { isLogLevel, stderrLog } from '../../serve/log.js';
+import { typedText } from '../typed.js';
 
 interface ServeArgs {
   policy: string;
@@ -36,8 +37,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   handler: async (argv) => {
     if (!isLogLevel(argv.logLevel)) throw new UserError(`--log-level: '${argv.logLevel}' is not one of debug, info, warn, error`);
     const maxThreads = argv.maxThreads ?? availableParallelism();
-    if (!Number.isInteger(maxThreads) || maxThreads < 1 || maxThreads > 256) throw new UserError(`--max-threads: '${argv.maxThreads}' must be an integer from 1 to 256`);
+    if (!Number.isInteger(maxThreads) || maxThreads < 1 || maxThreads > 256) throw new UserError(`--max-threads: '${typedText('--max-threads', argv.maxThreads)}' must be an integer from 1 to 256`);
     if (!(argv.daemonWaitMs >= 0)) throw new UserError('--daemon-wait-ms must be ≥ 0');
+    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new UserError(`--port: '${typedText('--port', argv.port)}' is not a port number (0–65535)`);
     const policy = await loadPolicyFile(argv.policy);
     const log = stderrLog(argv.logLevel, 'serve');
     const running = await startServe({

@@ -20,6 +20,7 @@ import { openDecisionsOut, type DecisionsOut } from '../../replay/decisions-out.
 import { createProgress } from '../progress.js';
 import { UserError } from '../../util/errors.js';
 import { openRunOutputs, simulationSample } from '../../report/run-outputs.js';
+import { typedText } from '../typed.js';
 
 interface SimulateArgs {
   device: string;
@@ -37,7 +38,7 @@ interface SimulateArgs {
 export function parseSeed(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new UserError(`--seed must be an integer, got '${String(v)}'`);
+  if (!Number.isInteger(n)) throw new UserError(`--seed must be an integer, got '${typedText('--seed', v)}'`);
   return n;
 }
 

@@ -6,10 +6,11 @@ import type { Argv, CommandModule } from 'yargs';
 import { EdgegovClient, EdgegovProtocolError, requestOnce } from '../../ipc/client.js';
 import type { DaemonStatus } from '../../ipc/protocol.js';
 import { defaultSocketPath } from '../../ipc/socket-path.js';
-import { EnvError } from '../../util/errors.js';
+import { EnvError, UserError } from '../../util/errors.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import type { Policy } from '../../policy/types.js';
 import { DashboardHistory, renderDashboard } from '../../report/dashboard.js';
+import { typedText } from '../typed.js';
 
 interface StatusArgs { socket?: string; json: boolean; watch: boolean; intervalMs: number; timeoutMs: number }
 
@@ -56,6 +57,8 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       .option('interval-ms', { type: 'number', default: 1000, describe: 'Refresh period for --watch' })
       .option('timeout-ms', { type: 'number', default: 3000, describe: 'How long to wait for the daemon' }) as unknown as Argv<StatusArgs>,
   handler: async (argv) => {
+    positiveMs('--timeout-ms', argv.timeoutMs);
+    positiveMs('--interval-ms', argv.intervalMs);
     const socket = argv.socket ?? defaultSocketPath();
     if (!argv.watch) {
       let r: { status: DaemonStatus };
@@ -70,6 +73,11 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     await watch(socket, argv);
   },
 };
+
+/** A wait or period flag: a typo ('abc' → NaN) must not become an instant timeout or a busy loop. */
+export function positiveMs(flag: string, v: number): void {
+  if (!(Number.isFinite(v) && v > 0)) throw new UserError(`${flag}: expected a positive number of milliseconds, got '${typedText(flag, v)}'`);
+}
 
 async function watch(socket: string, argv: StatusArgs): Promise<void> {
   const client = new EdgegovClient({ socketPath: socket, log: false, requestTimeoutMs: argv.timeoutMs });

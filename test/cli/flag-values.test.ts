@@ -1,0 +1,64 @@
+/**
+ * Wrong flag values and unwritable outputs, as a user types them: exit 1 (or 2 for the
+ * environment), the message quotes what was typed, no stack trace. yargs turns a non-number
+ * into NaN before handlers run, so without care these said "got NaN" or slipped through.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTraceWriter } from '../../src/trace/writer.js';
+import { openDecisionsOut } from '../../src/replay/decisions-out.js';
+import { typedText } from '../../src/cli/typed.js';
+import { hasStackTrace, runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'edgegov-flags-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const missingDir = join(dir, 'no-such-dir');
+const trace = join(dir, 't.csv');
+writeFileSync(trace, 't_ms,soc_c\n0,40\n500,41\n');
+
+describe('numeric flags quote what was typed', () => {
+  const cases: [string[], RegExp][] = [
+    [['simulate', '--seed', 'abc'], /--seed must be an integer, got 'abc'/],
+    [['status', '--timeout-ms', 'soon', '--socket', join(dir, 'none.sock')], /--timeout-ms: expected a positive number of milliseconds, got 'soon'/],
+    [['status', '--watch', '--interval-ms', '0', '--socket', join(dir, 'none.sock')], /--interval-ms: expected a positive number of milliseconds, got '0'/],
+    [['reload', '--timeout-ms=-5', '--socket', join(dir, 'none.sock')], /--timeout-ms: expected a positive number of milliseconds, got '-5'/],
+    [['record', '--out', join(dir, 'r.csv'), '--hz', 'ten'], /--hz: ten is not a rate/],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), () => {
+      const r = runCli(args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/NaN/);
+      expect(hasStackTrace(r.stderr)).toBe(false);
+    });
+  }
+
+  it('typedText finds --flag value and --flag=value, the last one winning', () => {
+    expect(typedText('--seed', Number.NaN, ['node', 'x', '--seed', 'a', '--seed=b'])).toBe('b');
+    expect(typedText('--seed', Number.NaN, ['node', 'x', '--seed', 'a'])).toBe('a');
+    expect(typedText('--seed', 7, ['node', 'x'])).toBe('7');
+  });
+});
+
+describe('an output in a missing directory names the directory (exit 2)', () => {
+  it('replay --decisions', () => {
+    const r = runCli(['replay', trace, '--decisions', join(missingDir, 'd.jsonl')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`d.jsonl: cannot create it: directory ${missingDir} does not exist`);
+    expect(r.stderr).not.toMatch(/no such file/);
+  });
+
+  it('trace convert --out', () => {
+    const r = runCli(['trace', 'convert', trace, '--out', join(missingDir, 'o.csv'), '--map', 't_ms=t_ms']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`o.csv: cannot create it: directory ${missingDir} does not exist`);
+  });
+
+  it('the writers themselves', () => {
+    expect(() => createTraceWriter(join(missingDir, 'x.csv'), ['t_ms'])).toThrow(/cannot create it: directory .*no-such-dir does not exist/);
+    expect(() => openDecisionsOut(join(missingDir, 'x.jsonl'))).toThrow(/cannot create it: directory .*no-such-dir does not exist/);
+  });
+});
