@@ -138,7 +138,7 @@ export function buildReportData(input: ReportInput): ReportData {
     subtitle: input.subtitle ?? '',
     kind: input.kind,
     generatedAt: input.generatedAt ?? new Date().toISOString(),
-    policy: { name: input.policy.name, file: input.policy.file, tiers: input.policy.tiers.map((t) => t.name) },
+    policy: policyOf(groups.map((g) => g.policy ?? input.policy)),
     maxPoints,
     runs: input.runs.map((r) => ({
       label: r.label, samples: r.samples, durationS: r.durationS, decisions: r.decisions, decisionsOmitted: r.decisionsOmitted,
@@ -148,6 +148,19 @@ export function buildReportData(input: ReportInput): ReportData {
     severities: SEVERITIES,
     scoreTable: input.scoreTable,
     notes: [...new Set(notes)],
+  };
+}
+
+/**
+ * The policy the header names. A compare across devices runs each on its own class policy:
+ * naming only the first would misstate the others, so name them all; the tiers are the union.
+ */
+function policyOf(policies: Policy[]): ReportData['policy'] {
+  const distinct = [...new Map(policies.map((p) => [`${p.name}\u0000${p.file}`, p])).values()];
+  return {
+    name: distinct.map((p) => p.name).join(', '),
+    file: distinct.map((p) => p.file).join(', '),
+    tiers: [...new Set(distinct.flatMap((p) => p.tiers.map((t) => t.name)))],
   };
 }
 

@@ -351,7 +351,12 @@ const CLIENT = String.raw`
     if (run.summary) {
       tables.appendChild(table(['field', 'value'], Object.keys(run.summary).map(function (k) { return [k, flat(run.summary[k])]; }), 9));
     }
-    var tiers = D.policy.tiers.filter(function (t) { return run.timeInTierS[t] !== undefined; });
+    // The run's own tiers, richest first by the index its decisions carry (a compare mixes
+    // device policies, so the header's tier list is not this run's ladder).
+    var rank = {};
+    run.decisions.forEach(function (d) { if (rank[d.tier] === undefined) rank[d.tier] = d.tierIndex; });
+    D.policy.tiers.forEach(function (t, i) { if (rank[t] === undefined) rank[t] = 1000 + i; });
+    var tiers = Object.keys(run.timeInTierS).sort(function (a, b) { return rank[a] - rank[b]; });
     tables.appendChild(table(['tier', 'time (s)'], tiers.map(function (t) { return [t, fmtNum(run.timeInTierS[t], 1)]; })));
     var sev = D.severities.filter(function (s) { return run.timeInSeverityS[s] !== undefined; });
     tables.appendChild(table(['severity', 'time (s)'], sev.map(function (s) { return [s, fmtNum(run.timeInSeverityS[s], 1)]; })));

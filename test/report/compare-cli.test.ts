@@ -4,7 +4,8 @@
  * each chart, and the score table.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -42,4 +43,28 @@ describe('compare --report', () => {
       expect(row[scoreCol]).toBe(result.runs[i].score);
     });
   });
+
+  it('across devices names every class policy and lists each run\'s own tiers', () => {
+    const file = join(tmp, 'two-devices.html');
+    const r = runCli(['compare', '--devices', 'flagship-phone,midrange-phone', '--scenarios', 'hot-car', '--controllers', 'edgegov,stepwise', '--report', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    const data = JSON.parse(html.split('<script type="application/json" id="edgegov-data">')[1].split('</script>')[0]) as ReportData;
+    // The header used to name only the first device's policy.
+    expect(data.policy.name).toBe('flagship-phone, midrange-phone');
+    expect(data.policy.file).toMatch(/flagship-phone\.yaml, .*midrange-phone\.yaml$/);
+    expect(data.policy.tiers).toEqual(expect.arrayContaining(['high', 'fast', 'tiny']));
+
+    // The page's per-run tier table: the mid-range stepwise run walks its own ladder
+    // (balanced → fast → … → tiny), tiers the flagship policy does not have.
+    const chromium = '/usr/bin/chromium';
+    if (!existsSync(chromium)) return;
+    const dom = spawnSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000 }).stdout;
+    const tables = [...dom.matchAll(/<th>tier<\/th><th>time \(s\)<\/th><\/tr>(?:<\/thead>)?(.*?)<\/table>/g)].map((m) => [...m[1].matchAll(/<td>([a-z]+)<\/td>/g)].map((x) => x[1]));
+    expect(tables).toHaveLength(4);
+    const midStepwise = tables[3];
+    expect(midStepwise[0]).toBe('balanced');
+    expect(midStepwise).toEqual(expect.arrayContaining(['fast', 'tiny']));
+    expect(midStepwise.indexOf('fast')).toBeLessThan(midStepwise.indexOf('lean'));
+  }, 120_000);
 });
