@@ -47,4 +47,13 @@ describe.skipIf(!script)('status --watch', () => {
     expect(r.stdout).not.toMatch(/\x1b\[/);
     expect(r.stdout).not.toContain('▕');
   }, 30_000);
+
+  it('ends quietly when the reader of the pipe goes away (status --watch | head)', () => {
+    const cmd = `'${process.execPath}' '${cliPath}' status --watch --interval-ms 100 --socket '${socket}' | head -n 2; echo "watch exit \${PIPESTATUS[0]}" >&2`;
+    const r = spawnSync('timeout', ['20', 'bash', '-c', cmd], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at .*\.js:\d+/);
+    expect(r.stderr).toMatch(/watch exit 0/);
+  }, 30_000);
 });
+

@@ -125,9 +125,14 @@ async function watch(socket: string, argv: StatusArgs): Promise<void> {
     throw unreachable(socket, err);
   }
   const timer = setInterval(() => void draw(), argv.intervalMs);
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const end = () => { clearInterval(timer); client.close(); resolve(); };
     process.once('SIGINT', end);
     process.once('SIGTERM', end);
+    // `status --watch | head` closes the pipe: that is the reader being done, not a crash.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') end();
+      else { clearInterval(timer); client.close(); reject(err); }
+    });
   });
 }
