@@ -36,7 +36,7 @@ export function formatSummary(s: ReplaySummary, mode: string): string {
   const temps = Object.entries(s.maxC);
   const named = temps.filter(([k]) => !k.startsWith('zone.')).map(([k, v]) => `${k} ${v}`);
   const zones = temps.filter(([k]) => k.startsWith('zone.')).sort((a, b) => b[1] - a[1]);
-  const zoneText = zones.length > 0 ? `${named.length > 0 ? '; ' : ''}${zones.length} zones, hottest ${zones.slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
+  const zoneText = zones.length > 0 ? `${named.length > 0 ? '; ' : ''}${zones.length} zone${zones.length === 1 ? '' : 's'}, hottest ${zones.slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
   lines.push(`  max °C           ${named.join(', ')}${zoneText}${temps.length === 0 ? '-' : ''}`);
   const faults = Object.entries(s.sensorFaults.bySignal).map(([k, v]) => `${k} ×${v}`);
   lines.push(`  sensor faults    ${s.sensorFaults.count}${faults.length > 0 ? ` (${faults.join(', ')})` : ''}; safe tier ${dur(s.timeSafeS)}`);

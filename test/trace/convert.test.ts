@@ -6,6 +6,7 @@ import { compileMappings, type Cell } from '../../src/trace/expr.js';
 import { convertTrace, splitCsvLine } from '../../src/trace/convert.js';
 import { readTraceAll } from '../../src/trace/reader.js';
 import { UserError } from '../../src/util/errors.js';
+import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgegov-convert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -165,7 +166,7 @@ describe('trace convert', () => {
 
 describe('edgegov trace convert (CLI)', () => {
   it('bad --map is exit 1 with the position, no stack; a missing input is exit 2; --json reports counts', async () => {
-    const { runCli, hasStackTrace } = await import('../helpers/cli.js');
+    const { hasStackTrace } = await import('../helpers/cli.js');
     const input = file('cli.csv', 't_s,T_cpu-0_c,T_gpu-0_c\n0,40,41\n0.5,45,47\n');
     const out = join(dir, 'cli-out.jsonl');
     const bad = runCli(['trace', 'convert', input, '--out', out, '--map', 't_ms=t_s*1000', '--map', 'soc_c=max(T_cpu-*_c,T_gpu-*_c']);
@@ -181,5 +182,20 @@ describe('edgegov trace convert (CLI)', () => {
     expect(readFileSync(out, 'utf8')).toBe('{"t_ms":0,"soc_c":41,"zone.cpu-0":40,"zone.gpu-0":41}\n{"t_ms":500,"soc_c":47,"zone.cpu-0":45,"zone.gpu-0":47}\n');
     const noPolicy = runCli(['replay', out, '--policy', join(dir, 'absent.yaml')]);
     expect(noPolicy.code).toBe(2);
+  });
+});
+
+describe('trace convert and replay say "1 row", "1 column", "1 zone"', () => {
+  it('counts in the singular when there is one', () => {
+    const src = join(dir, 'one.csv');
+    writeFileSync(src, 'sec,tmp\n0,40\n1\n');
+    const out = join(dir, 'one-out.csv');
+    const r = runCli(['trace', 'convert', src, '--out', out, '--lenient', '--map', 't_ms=sec*1000']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wrote 1 sample × 1 column \(t_ms\) to .*; skipped 1 row \(cell-count 1\)$/m);
+    const z = join(dir, 'one-zone.csv');
+    writeFileSync(z, 't_ms,zone.cpu-thermal\n0,40\n500,41\n');
+    const rep = runCli(['replay', z]);
+    expect(rep.stdout).toMatch(/1 zone, hottest zone\.cpu-thermal 41/);
   });
 });

@@ -58,10 +58,10 @@ const convert: CommandModule<object, ConvertArgs> = {
     }
     for (const w of result.warnings) process.stderr.write(`edgegov: warning: ${w}\n`);
     const skipped = result.skippedRows > 0
-      ? `; skipped ${result.skippedRows} rows (${Object.entries(result.skippedByKind).map(([k, v]) => `${k} ${v}`).join(', ')})`
+      ? `; skipped ${plural(result.skippedRows, 'row')} (${Object.entries(result.skippedByKind).map(([k, v]) => `${k} ${v}`).join(', ')})`
       : '';
     process.stdout.write(
-      `wrote ${result.samples} samples × ${result.columns.length} columns (${result.columns.join(', ')}) to ${result.output}${skipped}\n`,
+      `wrote ${plural(result.samples, 'sample')} × ${plural(result.columns.length, 'column')} (${result.columns.join(', ')}) to ${result.output}${skipped}\n`,
     );
   },
 };
@@ -72,3 +72,7 @@ export const traceCommand: CommandModule = {
   builder: (y: Argv) => y.command(convert as unknown as CommandModule).demandCommand(1, 'Name a trace action: convert'),
   handler: () => {},
 };
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
