@@ -56,6 +56,10 @@ export function formatNumber(v: number): string {
 }
 
 export function createTraceWriter(path: string, columns: string[], opts: TraceWriterOptions = {}): TraceWriter {
+  // A `.json` name would get CSV inside (the reader then sniffs it back as CSV): say so now.
+  if (opts.format === undefined && path.toLowerCase().endsWith('.json')) {
+    throw new UserError(`${path}: a trace is CSV or JSONL, not one JSON document; name it .jsonl (one JSON object per line) or .csv`);
+  }
   const format: TraceFormat = opts.format ?? formatFromPath(path) ?? 'csv';
   const cols = normaliseColumns(columns, format);
   const flushBytes = opts.flushBytes ?? 64 * 1024;

@@ -56,3 +56,12 @@ describe('trace writer', () => {
     );
   });
 });
+
+describe('trace writer output names', () => {
+  it('refuses a .json name instead of writing CSV into it', () => {
+    const p = join(dir, 'run.json');
+    expect(() => createTraceWriter(p, ['t_ms'])).toThrow(/run\.json: a trace is CSV or JSONL, not one JSON document; name it \.jsonl/);
+    expect(() => readFileSync(p)).toThrow(); // nothing was created
+    expect(() => createTraceWriter(p, ['t_ms'], { format: 'jsonl' })).not.toThrow();
+  });
+});
