@@ -73,6 +73,9 @@ class ReplayRun {
   private readonly acc: SummaryAccumulator;
   private readonly fromMs: number;
   private readonly toMs: number;
+  private firstMs: number | undefined;
+  private lastMs: number | undefined;
+  private inWindow = 0;
 
   constructor(private readonly policy: Policy, trace: string, private readonly hooks: ReplayOptions) {
     this.state = initialState(policy);
@@ -93,10 +96,13 @@ class ReplayRun {
     try {
       for (let i = 0; i < batch.length; i++) {
         const sample = batch[i];
+        this.firstMs ??= sample.t_ms;
+        this.lastMs = sample.t_ms;
         if (sample.t_ms > toMs) return false;
         const result = step(state, sample, policy);
         state = result.state;
         if (sample.t_ms < fromMs) continue;
+        this.inWindow++;
         if (acc.add(sample, result.decision)) onDecision?.(result.decision, sample);
         onStep?.(sample, result);
       }
@@ -107,6 +113,15 @@ class ReplayRun {
   }
 
   finish(stats: Pick<TraceReadStats, 'skippedRows' | 'skippedByKind' | 'warnings'>): ReplaySummary {
+    // An empty window is almost always a mistyped --from/--to (seconds vs minutes): say where
+    // the trace is instead of printing a summary of nothing as if it were a result.
+    const windowed = this.hooks.fromMs !== undefined || this.hooks.toMs !== undefined;
+    if (windowed && this.inWindow === 0 && this.firstMs !== undefined) {
+      const s = (ms: number) => `${Math.round(ms) / 1000} s`;
+      const m = `no samples in the window ${s(this.hooks.fromMs ?? 0)}–${this.hooks.toMs === undefined ? 'end' : s(this.hooks.toMs)}: the trace ${this.lastMs! > (this.hooks.toMs ?? Infinity) ? `starts at ${s(this.firstMs)}` : `runs from ${s(this.firstMs)} to ${s(this.lastMs!)}`} (--from/--to: a bare number is seconds)`;
+      this.hooks.onWarning?.(m);
+      return this.acc.finish({ ...stats, warnings: [...stats.warnings, m] });
+    }
     return this.acc.finish(stats);
   }
 }

@@ -148,3 +148,19 @@ describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
     expect({ ...b, trace: '' }).toEqual({ ...a, trace: '' });
   });
 });
+
+describe.skipIf(!hasPolicy)('replay: a window with no samples says where the trace is', () => {
+  it('warns on stderr, and in the JSON summary, instead of an empty result that looks real', () => {
+    const p = file('late.csv', 't_ms,soc_c\n5000,40\n6000,41\n');
+    const human = runCli(['replay', p, '--policy', policy, '--from', '10']);
+    expect(human.code).toBe(0);
+    expect(human.stderr).toContain('warning: no samples in the window 10 s–end: the trace runs from 5 s to 6 s (--from/--to: a bare number is seconds)');
+    const json = runCli(['replay', p, '--policy', policy, '--to', '1s', '--json']);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe('');
+    expect((JSON.parse(json.stdout) as { warnings: string[] }).warnings).toContain('no samples in the window 0 s–1 s: the trace starts at 5 s (--from/--to: a bare number is seconds)');
+    // A window with samples stays quiet.
+    const ok = runCli(['replay', p, '--policy', policy, '--from', '5.5', '--json']);
+    expect((JSON.parse(ok.stdout) as { warnings: string[]; samples: number }).warnings.filter((w) => w.startsWith('no samples'))).toEqual([]);
+  });
+});
