@@ -79,6 +79,8 @@ describe('invalid policy corpus', () => {
     expect(hasStackTrace(r.stderr)).toBe(false);
     expect(r.stderr).toContain('test/fixtures/policies/does-not-exist.yaml: no such file');
     expect(r.stderr).toContain(expectedLines('version-wrong')[0]);
+    // The summary of the files that were read is not lost behind the exit-2 error.
+    expect(r.stderr).toContain('edgegov: test/fixtures/policies/does-not-exist.yaml: no such file; 1 problem in 1 of 2 policies');
     const dir = runCli(['validate', 'test/fixtures/policies']);
     expect(dir.code).toBe(2);
     expect(dir.stderr).toContain('is a directory');

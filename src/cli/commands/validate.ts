@@ -56,12 +56,12 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       for (const r of reports) if (r.valid) process.stdout.write(`${r.file}: valid\n`);
       for (const r of invalid) for (const p of r.problems) process.stderr.write(`${formatProblem(p)}\n`);
     }
+    const n = invalid.reduce((s, r) => s + r.problems.length, 0);
+    const problems = `${n} problem${n === 1 ? '' : 's'} in ${invalid.length} of ${reports.length} polic${reports.length === 1 ? 'y' : 'ies'}`;
     if (unreadable.length > 0) {
-      throw new EnvError(unreadable.map((r) => r.error).join('; '));
+      // Exit 2 wins, but the count of the files that were read must not be lost.
+      throw new EnvError([...unreadable.map((r) => r.error), ...(invalid.length > 0 ? [problems] : [])].join('; '));
     }
-    if (invalid.length > 0) {
-      const n = invalid.reduce((s, r) => s + r.problems.length, 0);
-      throw new UserError(`${n} problem${n === 1 ? '' : 's'} in ${invalid.length} of ${reports.length} polic${reports.length === 1 ? 'y' : 'ies'}`);
-    }
+    if (invalid.length > 0) throw new UserError(problems);
   },
 };
