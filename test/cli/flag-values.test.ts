@@ -62,3 +62,34 @@ describe('an output in a missing directory names the directory (exit 2)', () => 
     expect(() => openDecisionsOut(join(missingDir, 'x.jsonl'))).toThrow(/cannot create it: directory .*no-such-dir does not exist/);
   });
 });
+
+describe('serve on a port that is taken', () => {
+  it('exits 2 promptly with what to do, no internal error', async () => {
+    const { createServer } = await import('node:net');
+    const { cliPath, repoRoot } = await import('../helpers/cli.js');
+    const models = join(dir, 'models');
+    const synth = runCli(['model', 'synth', '--out', models, '--params', '200K']);
+    expect(synth.code, synth.stderr).toBe(0);
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      // Async: the port's holder is this process, and a hung child must fail the test, not stall it.
+      const { spawn } = await import('node:child_process');
+      const child = spawn(process.execPath, [cliPath, 'serve', '--policy', 'test/fixtures/serve/policy.yaml', '--models', models,
+        '--port', String(port), '--daemon-wait-ms', '50', '--socket', join(dir, 'none.sock'), '--log-level', 'error'], { cwd: repoRoot });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+      const code = await new Promise<number | null>((resolve) => {
+        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 30_000);
+        child.on('exit', (c) => { clearTimeout(t); resolve(c); });
+      });
+      expect(code, stderr).toBe(2);
+      expect(stderr).toContain(`--port ${port}: 127.0.0.1:${port} is already in use`);
+      expect(stderr).not.toMatch(/internal error/);
+      expect(hasStackTrace(stderr)).toBe(false);
+    } finally {
+      busy.close();
+    }
+  }, 60_000);
+});

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { availableParallelism } from 'node:os';
 import { loadPolicyFile } from '../../policy/load.js';
-import { UserError } from '../../util/errors.js';
+import { EnvError, UserError } from '../../util/errors.js';
 import { startServe } from '../../serve/start.js';
 import { isLogLevel, stderrLog } from '../../serve/log.js';
 import { typedText } from '../typed.js';
@@ -53,6 +53,18 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       maxThreads,
       daemonWaitMs: argv.daemonWaitMs,
       log,
+    }).catch((err: unknown) => {
+      // A busy or forbidden port is the environment, not a bug: exit 2 with what to do.
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      const shown =
+        code === 'EADDRINUSE' ? new EnvError(`--port ${argv.port}: ${argv.host}:${argv.port} is already in use (another serve?); pick another --port, or 0 for any free one`) :
+        code === 'EACCES' ? new EnvError(`--port ${argv.port}: not allowed to listen on ${argv.host}:${argv.port} (ports below 1024 need privileges); pick another --port`) :
+        err;
+      // startServe leaves its daemon client (reconnecting) and engine open when listen fails,
+      // which would keep the process alive after the message: end it once the error is printed.
+      const exitCode = shown instanceof UserError || shown instanceof EnvError ? shown.exitCode : 2;
+      setTimeout(() => process.exit(exitCode), 200).unref();
+      throw shown;
     });
     process.stdout.write(`edgegov serve listening on ${running.url} (policy ${policy.name}, models ${argv.models})\n`);
     await new Promise<void>((resolve) => {
