@@ -445,15 +445,29 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
     if (isObj(r.battery)) {
       const b = r.battery;
       if (Array.isArray(b.lowCharge)) {
+        const caps: { i: number; below: number; idx: number }[] = [];
         b.lowCharge.forEach((e, i) => {
           if (!isObj(e)) return;
           const p = ['rules', 'battery', 'lowCharge', i];
           const below = q([...p, 'below'], e.below, 'percent');
           if (below !== undefined && (below <= 0 || below > 100)) problem([...p, 'below'], `charge ${fmt(below, 'percent')} must be within (0%, 100%]`);
           const idx = tierRef([...p, 'tier'], e.tier);
-          if (below !== undefined && idx !== undefined && below > 0 && below <= 100) battery.lowChargeCaps.push({ belowPct: below, tier: tierNames[idx] });
+          if (below !== undefined && idx !== undefined && below > 0 && below <= 100) {
+            battery.lowChargeCaps.push({ belowPct: below, tier: tierNames[idx] });
+            caps.push({ i, below, idx });
+          }
         });
         battery.lowChargeCaps.sort((a, c) => c.belowPct - a.belowPct);
+        // Like severity caps: less charge must never allow a richer tier. The core applies the
+        // leanest matching cap, so such an entry would be dead while reading as a relaxation.
+        caps.sort((a, c) => c.below - a.below);
+        for (let k = 1; k < caps.length; k++) {
+          const prev = caps[k - 1];
+          const cur = caps[k];
+          if (cur.idx < prev.idx && cur.below < prev.below) {
+            problem(['rules', 'battery', 'lowCharge', cur.i, 'tier'], `below ${fmt(cur.below, 'percent')} allows "${tierNames[cur.idx]}", richer than "${tierNames[prev.idx]}" below ${fmt(prev.below, 'percent')}; less charge must never allow a richer tier`);
+          }
+        }
       }
       if (b.onBattery !== undefined) {
         const idx = tierRef(['rules', 'battery', 'onBattery'], b.onBattery);

@@ -56,6 +56,9 @@ export const EXPECTED: Record<string, string[]> = {
   'min-context-above-tier': [
     "45:75: rules.memory.minContextLength: 2048 is above tier \"safe\"'s contextLength 1024; clamping must never grow a context",
   ],
+  'low-charge-not-monotone': [
+    "49:28: rules.battery.lowCharge[1].tier: below 5% allows \"full\", richer than \"lean\" below 15%; less charge must never allow a richer tier",
+  ],
   'missing-required-model-name': [
     "31:1: model: missing required key \"name\"",
   ],
