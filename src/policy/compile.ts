@@ -74,6 +74,8 @@ function fmt(v: number, kind: UnitKind): string {
   const unit = DEFAULT_UNIT[kind];
   const n = Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
   if (kind === 'count' || kind === 'bytes') return kind === 'bytes' ? `${n} bytes` : n;
+  // Whole seconds read as the author most likely wrote them: "-10s", not "-10000ms".
+  if (kind === 'duration' && v !== 0 && Number.isInteger(v / 1000)) return `${v / 1000}s`;
   return unit === '%' || unit === '°C' ? `${n}${unit === '°C' ? 'C' : '%'}` : `${n}${unit}`;
 }
 
@@ -496,10 +498,10 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
     const safeIdx = tierRef(['control', 'safeTier'], c.safeTier);
     if (samplePeriodMs !== undefined) {
       if (slopeWindowMs !== undefined && slopeWindowMs < 2 * samplePeriodMs) {
-        problem([...(c.slopeWindow === undefined ? ['control'] : ['control', 'slopeWindow'])], `slope window ${slopeWindowMs}ms must span at least two sample periods (${2 * samplePeriodMs}ms)`);
+        problem([...(c.slopeWindow === undefined ? ['control'] : ['control', 'slopeWindow'])], `slope window ${fmt(slopeWindowMs, 'duration')} must span at least two sample periods (${fmt(2 * samplePeriodMs, 'duration')})`);
       }
       if (leaseTtlMs !== undefined && leaseTtlMs <= samplePeriodMs) {
-        problem([...(c.leaseTtl === undefined ? ['control'] : ['control', 'leaseTtl'])], `lease ${leaseTtlMs}ms must outlast the sample period ${samplePeriodMs}ms, or every lease expires between decisions`);
+        problem([...(c.leaseTtl === undefined ? ['control'] : ['control', 'leaseTtl'])], `lease ${fmt(leaseTtlMs, 'duration')} must outlast the sample period ${fmt(samplePeriodMs, 'duration')}, or every lease expires between decisions`);
       }
     }
     if (samplePeriodMs !== undefined && dwellMs !== undefined && forecastHorizonMs !== undefined && slopeWindowMs !== undefined

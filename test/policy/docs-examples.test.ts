@@ -80,4 +80,9 @@ describe('messages for common slips', () => {
     const lines = r.problems.map(formatProblem);
     expect(lines).toContain('p.yaml:18:3: control.safeTeir: unknown key "safeTeir"; did you mean "safeTier"?');
   });
+
+  it('durations in messages read in whole seconds when they are', () => {
+    const r = parsePolicy(minimal.replace('  safeTier: lean\n', '  safeTier: lean\n  dwell: -10s\n'), 'p.yaml');
+    expect(r.problems.map(formatProblem)).toEqual(['p.yaml:19:10: control.dwell: must be zero or more, got -10s']);
+  });
 });

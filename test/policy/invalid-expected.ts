@@ -91,7 +91,7 @@ export const EXPECTED: Record<string, string[]> = {
     "43:52: rules.severityCaps.severe: severe allows \"lean\", richer than \"safe\" allowed at the milder light; a worse severity must never allow a richer tier",
   ],
   'slope-window-too-short': [
-    "52:16: control.slopeWindow: slope window 600ms must span at least two sample periods (1000ms)",
+    "52:16: control.slopeWindow: slope window 600ms must span at least two sample periods (1s)",
   ],
   'syntax-tab-indent': [
     "51:1: YAML syntax: tabs are not allowed as indentation",
