@@ -47,7 +47,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
     const hz = Number(argv.hz);
     if (!Number.isFinite(hz) || hz <= 0 || hz > 200) throw new UserError(`--hz: ${typedText('--hz', argv.hz)} is not a rate between 0 and 200 samples per second`);
     const durationMs = parseTimeArg('duration', argv.duration);
-    if (durationMs !== undefined && durationMs <= 0) throw new UserError(`--duration: ${argv.duration} must be longer than 0`);
+    if (durationMs !== undefined && durationMs <= 0) throw new UserError(`--duration: must be longer than 0, got '${argv.duration}' (omit it to record until Ctrl-C)`);
     if (!existsSync(argv.sysfsRoot)) throw new EnvError(`--sysfs-root ${argv.sysfsRoot}: no such directory`);
 
     const src = await openSensors({ sysfsRoot: argv.sysfsRoot, log: (l) => process.stderr.write(l + '\n') });
