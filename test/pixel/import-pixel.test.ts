@@ -199,6 +199,20 @@ describe('import-pixel errors and the CLI', () => {
     expect(p.code).toBe(1);
     expect(p.stderr).toMatch(/has no "model", "tiers", "rules", "control" section/);
     expect(hasStackTrace(r.stderr + p.stderr)).toBe(false);
+    // A complete but invalid template: its problems at its own lines, not the skeleton's.
+    const invalid = join(tmp, 'invalid-template.yaml');
+    writeFileSync(invalid, readFileSync(templateFile, 'utf8').replace('dwell: 10s', 'dwel: 10s'));
+    const i = runCli(['policy', 'import-pixel', join(fixtures, CONFIGS[0]), '--template', invalid]);
+    expect(i.code).toBe(1);
+    expect(i.stderr).toMatch(/invalid-template\.yaml:\d+:3: control\.dwel: unknown key "dwel"; did you mean "dwell"\?/);
+    expect(i.stderr).not.toMatch(/<stdout>/);
+  });
+
+  it('--json without --out is refused (stdout carries the YAML then)', () => {
+    const r = runCli(['policy', 'import-pixel', join(fixtures, CONFIGS[0]), '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--json needs --out/);
+    expect(r.stdout).toBe('');
   });
 
   it('writes a policy that `edgegov validate` accepts, and fails cleanly on a missing file', () => {

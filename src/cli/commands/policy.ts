@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_TEMPLATE_URL, importPixelFile } from '../../policy/import-pixel.js';
-import { formatProblem, parsePolicy } from '../../policy/load.js';
+import { formatProblem, loadPolicyFile, parsePolicy } from '../../policy/load.js';
 import { UserError } from '../../util/errors.js';
 import { writeErrorFrom } from '../../trace/write-error.js';
 
@@ -30,11 +30,17 @@ const importPixel: CommandModule<object, ImportPixelArgs> = {
       .example('$0 policy import-pixel thermal_info_config.json --out pixel.yaml', '')
       .strict() as unknown as Argv<ImportPixelArgs>,
   handler: async (argv) => {
+    if (argv.json && argv.out === undefined) {
+      throw new UserError('--json needs --out: without it the policy YAML is what goes to stdout');
+    }
     const result = await importPixelFile(argv.config, argv.template ?? DEFAULT_TEMPLATE_URL);
     const outName = argv.out ?? '<stdout>';
     const check = parsePolicy(result.yaml, outName);
     if (check.problems.length > 0) {
       // The Pixel side always maps to valid YAML; a failure here comes from the template.
+      // Report the template's own file:line:col when it is itself invalid, not the line its
+      // text lands on in a skeleton the user never sees.
+      if (argv.template !== undefined) await loadPolicyFile(argv.template);
       throw new UserError(
         `the imported policy does not validate (check the template ${argv.template ?? 'policies/default.yaml'})`,
         check.problems.map(formatProblem),
