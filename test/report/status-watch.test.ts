@@ -44,6 +44,7 @@ describe.skipIf(!script)('status --watch', () => {
   it('prints the plain status when piped', () => {
     const r = spawnSync('timeout', ['-s', 'INT', '2', process.execPath, cliPath, 'status', '--watch', '--interval-ms', '300', '--socket', socket], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 });
     expect(r.stdout).toMatch(/^edgegov .*pid/m);
+    expect(r.stdout).toMatch(/, \d+ samples?, \d+ decision changes?$/m); // not "1 changes"
     expect(r.stdout).not.toMatch(/\x1b\[/);
     expect(r.stdout).not.toContain('▕');
   }, 30_000);

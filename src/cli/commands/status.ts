@@ -23,7 +23,7 @@ export function renderStatus(s: DaemonStatus): string {
   const d = s.decision;
   const sim = new Set(s.simulated);
   const lines: string[] = [];
-  lines.push(`edgegov ${s.version} (protocol ${s.protocol}) pid ${s.pid} on ${s.deviceId}, up ${s.uptimeS} s, ${s.hz} Hz, ${s.samples} samples, ${s.decisionChanges} changes`);
+  lines.push(`edgegov ${s.version} (protocol ${s.protocol}) pid ${s.pid} on ${s.deviceId}, up ${s.uptimeS} s, ${s.hz} Hz, ${s.samples} sample${s.samples === 1 ? '' : 's'}, ${s.decisionChanges} decision change${s.decisionChanges === 1 ? '' : 's'}`);
   lines.push(`policy   ${s.policy.name} (${s.policy.file})${s.policy.lastReloadOk ? '' : `  LAST RELOAD REJECTED: ${s.policy.lastReloadErrors[0] ?? ''}`}`);
   if (d) {
     lines.push(`decision ${d.severity} · tier ${d.tier} (${d.quant}, ctx ${d.contextLength}, batch ${d.batchSize}${d.threads !== undefined ? `, ${d.threads} threads` : ''}${d.pacingMs ? `, pacing ${d.pacingMs} ms` : ''}) · offload ${d.offload}${d.safe ? ' · SAFE' : ''} · ttl ${d.ttlMs} ms`);
