@@ -94,3 +94,13 @@ describe('serve on a port that is taken', () => {
     }
   }, 60_000);
 });
+
+describe('tool groups without an action', () => {
+  for (const [group, action] of [['trace', 'convert'], ['policy', 'import-pixel'], ['model', 'synth']]) {
+    it(`${group} names its actions`, () => {
+      const r = runCli([group]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Name a ${group} action: ${action}`);
+    });
+  }
+});

@@ -67,7 +67,7 @@ const convert: CommandModule<object, ConvertArgs> = {
 };
 
 export const traceCommand: CommandModule = {
-  command: 'trace <action>',
+  command: 'trace',
   describe: 'Trace tools (convert)',
   builder: (y: Argv) => y.command(convert as unknown as CommandModule).demandCommand(1, 'Name a trace action: convert'),
   handler: () => {},
