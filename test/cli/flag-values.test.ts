@@ -104,3 +104,12 @@ describe('tool groups without an action', () => {
     });
   }
 });
+
+describe('inventory text', () => {
+  it('writes temperatures with °C, as the zone lines do', () => {
+    const r = runCli(['inventory', '--sysfs-root', 'test/fixtures/sysfs/pixel8']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}soc_c +\d+(\.\d+)? °C$/m);
+    expect(r.stdout).not.toMatch(/^ {2}\w+_c +\d+(\.\d+)? C$/m);
+  });
+});

@@ -135,7 +135,7 @@ function human(device: DeviceInfo, rep: ReturnType<typeof sensorReport>, root: s
   out.push('');
   out.push('Canonical signals');
   for (const [name, s] of Object.entries(rep.canonical)) {
-    out.push(`  ${name.padEnd(19)} ${fmt(s.value, s.unit === 'bool' ? '' : s.unit).padStart(12)}${s.faults ? `   (${s.faults.join('; ')})` : ''}`);
+    out.push(`  ${name.padEnd(19)} ${fmt(s.value, s.unit === 'bool' ? '' : s.unit === 'C' ? '°C' : s.unit).padStart(12)}${s.faults ? `   (${s.faults.join('; ')})` : ''}`);
   }
   out.push('');
   const b = rep.battery as { name: string | null; why?: string; calibration?: { sign: string; unit?: string } };
