@@ -12,7 +12,12 @@ export function criticalSeconds(s: SimSummary): number {
 }
 
 export function formatSimSummary(s: SimSummary): string {
-  const above = Object.entries(s.secondsAboveLimit).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ') || 'none watched';
+  // Only the limits that were crossed: a dozen "0.0 s" entries hid the one that mattered.
+  const limits = Object.entries(s.secondsAboveLimit);
+  const crossed = limits.filter(([, v]) => v > 0);
+  const above = limits.length === 0 ? 'none watched'
+    : crossed.length > 0 ? crossed.map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')
+    : `none (0 s at ${limits[0][0].slice(limits[0][0].indexOf('.') + 1)} or worse on ${[...new Set(limits.map(([k]) => k.slice(0, k.indexOf('.'))))].join(', ')})`;
   const tiers = Object.entries(s.timeInTierS).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ');
   return [
     `${s.device} · ${s.scenario} · ${s.controller} (policy ${s.policy}, seed ${s.seed}, ${s.durationS} s)`,

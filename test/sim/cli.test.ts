@@ -84,3 +84,19 @@ describe('edgegov compare', () => {
     expect(r.stderr).toMatch(/unknown controller 'bangbang'/);
   });
 });
+
+describe('simulate summary: above limits', () => {
+  it('lists only the limits that were crossed, or says none were', () => {
+    const calm = runCli(['simulate', '--device', 'flagship-phone', '--scenario', 'hot-car']);
+    expect(calm.code, calm.stderr).toBe(0);
+    expect(calm.stdout).toMatch(/^ {2}above limits +none \(0 s at severe or worse on soc_c, skin_c, battery_c\)$/m);
+    const hot = runCli(['simulate', '--device', 'rk3588-boxed', '--scenario', 'hot-car', '--controller', 'static', '--json']);
+    const s = JSON.parse(hot.stdout) as { secondsAboveLimit: Record<string, number> };
+    const crossed = Object.entries(s.secondsAboveLimit).filter(([, v]) => v > 0);
+    expect(crossed.length).toBeGreaterThan(0);
+    const human = runCli(['simulate', '--device', 'rk3588-boxed', '--scenario', 'hot-car', '--controller', 'static']);
+    const line = human.stdout.split('\n').find((l) => l.startsWith('  above limits'))!;
+    expect(line).toBe(`  above limits      ${crossed.map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
+    expect(line).not.toMatch(/ 0\.0 s/);
+  });
+});
