@@ -170,7 +170,7 @@ async function csvSource(path: string, headerLine: number | undefined): Promise<
         cells.length < width ? cols[cells.length] : undefined,
         truncated
           ? `truncated last line: ${cells.length} of ${width} cells`
-          : `row has ${cells.length} cells, the header has ${width}`,
+          : `row has ${cells.length} cell${cells.length === 1 ? '' : 's'}, the header has ${width}`,
       );
       return { where, cells, last, problem };
     }

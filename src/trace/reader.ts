@@ -278,7 +278,7 @@ export class TraceParser {
       if (last) {
         throw new BadRow('truncated', header[i], `truncated last line: ${i} of ${width} cells and no final newline`);
       }
-      throw new BadRow('cell-count', header[i], `row has ${i} cells, the header has ${width} (missing from here on)`);
+      throw new BadRow('cell-count', header[i], `row has ${i} cell${i === 1 ? '' : 's'}, the header has ${width} (missing from here on)`);
     }
     return this.checkTime(this.makeSample(vals), last);
   }

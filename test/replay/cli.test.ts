@@ -34,7 +34,7 @@ const BAD = [
   { name: 'truncated', text: 't_ms,soc_c,skin_c\n0,40,30\n500,41,30\n1000,4', line: 4, detail: "column 'skin_c': truncated last line: 2 of 3 cells and no final newline", kind: 'truncated' },
   { name: 'empty', text: '', line: 1, detail: 'empty trace: no header row', kind: 'empty-trace' },
   { name: 'header only', text: 't_ms,soc_c\n', line: 1, detail: 'empty trace: no samples', kind: 'empty-trace' },
-  { name: 'wrong cell count', text: 't_ms,soc_c\n0,40\n500\n1000,41\n', line: 3, detail: "column 'soc_c': row has 1 cells, the header has 2 (missing from here on)", kind: 'cell-count' },
+  { name: 'wrong cell count', text: 't_ms,soc_c\n0,40\n500\n1000,41\n', line: 3, detail: "column 'soc_c': row has 1 cell, the header has 2 (missing from here on)", kind: 'cell-count' },
 ];
 
 describe.skipIf(!hasPolicy)('edgegov replay (CLI)', () => {
