@@ -25,6 +25,7 @@ describe('numeric flags quote what was typed', () => {
     [['status', '--watch', '--interval-ms', '0', '--socket', join(dir, 'none.sock')], /--interval-ms: expected a positive number of milliseconds, got '0'/],
     [['reload', '--timeout-ms=-5', '--socket', join(dir, 'none.sock')], /--timeout-ms: expected a positive number of milliseconds, got '-5'/],
     [['record', '--out', join(dir, 'r.csv'), '--hz', 'ten'], /--hz: ten is not a rate/],
+    [['calibrate', '--models', dir, '--gen-tokens', 'many'], /--gen-tokens: 'many' must be an integer from 1 to 4096/],
     [['record', '--out', join(dir, 'r.csv'), '--duration', '0'], /--duration: must be longer than 0, got '0' \(omit it to record until Ctrl-C\)/],
   ];
   for (const [args, message] of cases) {

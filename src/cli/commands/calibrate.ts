@@ -6,6 +6,7 @@ import { EnvError, UserError, envErrorFrom } from '../../util/errors.js';
 import { calibrate, formatCalibration, tiersFromModels } from '../../engines/calibrate.js';
 import { LlamaCppEngine } from '../../engines/llama-cpp/engine.js';
 import { listModelFiles } from '../../engines/llama-cpp/models.js';
+import { typedText } from '../typed.js';
 
 interface CalibrateArgs {
   models: string;
@@ -26,13 +27,13 @@ export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
       .option('out', { type: 'string', describe: 'Write the table as JSON here' })
       .option('policy', { type: 'string', describe: 'Measure this policy\'s tiers (default: one tier per model file)' })
       .option('threads', { type: 'number', default: 1, describe: 'Most threads any tier may use' })
-      .option('prompt-tokens', { type: 'number', default: 128 })
-      .option('gen-tokens', { type: 'number', default: 32 })
+      .option('prompt-tokens', { type: 'number', default: 128, describe: 'Prompt length of each measured request (prefill tok/s, first-token time)' })
+      .option('gen-tokens', { type: 'number', default: 32, describe: 'Tokens generated per measured request (decode tok/s)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the table as JSON' })
       .strict() as unknown as Argv<CalibrateArgs>,
   handler: async (argv) => {
     for (const [flag, v, max] of [['--threads', argv.threads, 256], ['--prompt-tokens', argv.promptTokens, 16384], ['--gen-tokens', argv.genTokens, 4096]] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > max) throw new UserError(`${flag}: '${v}' must be an integer from 1 to ${max}`);
+      if (!Number.isInteger(v) || v < 1 || v > max) throw new UserError(`${flag}: '${typedText(flag, v)}' must be an integer from 1 to ${max}`);
     }
     const files = listModelFiles(argv.models);
     if (!files.length) throw new EnvError(`${argv.models}: no .gguf model files (write some with 'edgegov model synth --out ${argv.models}')`);
