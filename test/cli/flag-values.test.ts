@@ -26,6 +26,10 @@ describe('numeric flags quote what was typed', () => {
     [['reload', '--timeout-ms=-5', '--socket', join(dir, 'none.sock')], /--timeout-ms: expected a positive number of milliseconds, got '-5'/],
     [['record', '--out', join(dir, 'r.csv'), '--hz', 'ten'], /--hz: ten is not a rate/],
     [['calibrate', '--models', dir, '--gen-tokens', 'many'], /--gen-tokens: 'many' must be an integer from 1 to 4096/],
+    [['model', 'synth', '--out', join(dir, 'm'), '--seed', 'abc'], /--seed: 'abc' must be an integer/],
+    [['trace', 'convert', trace, '--out', join(dir, 'o.csv'), '--map', 't_ms=t_ms', '--header-line', 'two'], /--header-line: 'two' must be a line number/],
+    [['serve', '--policy', 'policies/default.yaml', '--models', dir, '--daemon-wait-ms', 'soon'], /--daemon-wait-ms: expected 0 or more milliseconds, got 'soon'/],
+    [['run', '--policy', 'policies/default.yaml', '--socket', join(dir, 'r.sock'), '--metrics', 'off', '--shutdown-deadline-ms', 'later'], /--shutdown-deadline-ms: expected a positive number of milliseconds, got later/],
     [['record', '--out', join(dir, 'r.csv'), '--duration', '0'], /--duration: must be longer than 0, got '0' \(omit it to record until Ctrl-C\)/],
   ];
   for (const [args, message] of cases) {

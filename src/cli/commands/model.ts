@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UserError, envErrorFrom } from '../../util/errors.js';
 import { formatParamCount, parseParamCount, SYNTH_QUANTS, synthesizeModels } from '../../model/synth.js';
 import type { GgmlType } from '../../model/quant.js';
+import { typedText } from '../typed.js';
 
 interface SynthArgs {
   out: string;
@@ -44,7 +45,7 @@ const synth: CommandModule<object, SynthArgs> = {
       throw new UserError(`--params: ${argv.params} is outside ${formatParamCount(MIN_PARAMS)}..${formatParamCount(MAX_PARAMS)}`);
     }
     if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed > 0xffffffff) {
-      throw new UserError(`--seed: '${argv.seed}' must be an integer from 0 to 4294967295`);
+      throw new UserError(`--seed: '${typedText('--seed', argv.seed)}' must be an integer from 0 to 4294967295`);
     }
     const quants = parseQuantList(String(argv.quants));
     let result;

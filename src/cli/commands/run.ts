@@ -54,7 +54,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('live', { type: 'boolean', describe: 'Live view on stdout (default: when stdout is a TTY)' })
       .option('shutdown-deadline-ms', { type: 'number', coerce: lastOf, default: 5000, describe: 'Force exit this long after SIGTERM' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
-    if (!(argv.journalMaxBytes >= 4096)) throw new UserError(`--journal-max-bytes: expected at least 4096, got ${argv.journalMaxBytes}`);
+    if (!(argv.journalMaxBytes >= 4096)) throw new UserError(`--journal-max-bytes: expected at least 4096, got ${typedText('--journal-max-bytes', argv.journalMaxBytes)}`);
+    if (!(argv.shutdownDeadlineMs > 0)) throw new UserError(`--shutdown-deadline-ms: expected a positive number of milliseconds, got ${typedText('--shutdown-deadline-ms', argv.shutdownDeadlineMs)}`);
     if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${typedText('--hz', argv.hz)}`);
     const metrics = argv.metrics === 'off' || argv.metrics === '' ? undefined : argv.metrics;
     if (metrics && !parseHostPort(metrics)) throw new UserError(`--metrics: expected host:port (or "off"), got '${argv.metrics}'`);

@@ -38,7 +38,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     if (!isLogLevel(argv.logLevel)) throw new UserError(`--log-level: '${argv.logLevel}' is not one of debug, info, warn, error`);
     const maxThreads = argv.maxThreads ?? availableParallelism();
     if (!Number.isInteger(maxThreads) || maxThreads < 1 || maxThreads > 256) throw new UserError(`--max-threads: '${typedText('--max-threads', argv.maxThreads)}' must be an integer from 1 to 256`);
-    if (!(argv.daemonWaitMs >= 0)) throw new UserError('--daemon-wait-ms must be ≥ 0');
+    if (!(argv.daemonWaitMs >= 0)) throw new UserError(`--daemon-wait-ms: expected 0 or more milliseconds, got '${typedText('--daemon-wait-ms', argv.daemonWaitMs)}'`);
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new UserError(`--port: '${typedText('--port', argv.port)}' is not a port number (0–65535)`);
     const policy = await loadPolicyFile(argv.policy);
     const log = stderrLog(argv.logLevel, 'serve');

@@ -6,6 +6,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { convertTrace, type InputFormat } from '../../trace/convert.js';
 import { UserError } from '../../util/errors.js';
+import { typedText } from '../typed.js';
 
 interface ConvertArgs {
   input: string;
@@ -41,7 +42,7 @@ const convert: CommandModule<object, ConvertArgs> = {
       .example("$0 trace convert s25.flat.csv --out s25.csv --map 't_ms=t_s*1000' --map 'soc_c=max(T_gpuss-*_c,T_cpu-*_c)'", '') as unknown as Argv<ConvertArgs>,
   handler: async (argv) => {
     if (argv.headerLine !== undefined && (!Number.isInteger(argv.headerLine) || argv.headerLine < 1)) {
-      throw new UserError(`--header-line: '${argv.headerLine}' must be a line number (1, 2, …)`);
+      throw new UserError(`--header-line: '${typedText('--header-line', argv.headerLine)}' must be a line number (1, 2, …)`);
     }
     const result = await convertTrace({
       input: argv.input,
