@@ -4,8 +4,8 @@
  * llama.cpp engine can be exercised anywhere with no model download; they produce gibberish
  * and say so in their metadata (`general.description`, `edgegov.synthetic`).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { GgufFileWriter, kv, type GgufValue, type TensorInfo } from './gguf.js';
 import { encodeTensor, FILE_TYPE_ID, isQuantized, type GgmlType } from './quant.js';
 import { streamSeed, Xoshiro128 } from './prng.js';
@@ -174,12 +174,37 @@ export function synthFileName(label: string, quant: GgmlType): string {
   return `synthetic-${label}-${quant}.gguf`;
 }
 
+/**
+ * `mkdir -p` one level at a time. Node 20's `mkdir(…, { recursive: true })` spins forever at
+ * 100 % CPU under a parent that refuses creation with ENOENT (e.g. `--out /proc/x`); created
+ * level by level, that refusal is an error like any other.
+ */
+async function mkdirp(dir: string): Promise<void> {
+  const abs = resolve(dir);
+  const parent = dirname(abs);
+  try {
+    await mkdir(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || parent === abs) throw err;
+    // The parent may be missing: create it, then retry once; a second ENOENT is final.
+    let parentExisted = false;
+    try {
+      parentExisted = (await stat(parent)).isDirectory();
+    } catch { /* missing: create it below */ }
+    if (parentExisted) throw err;
+    await mkdirp(parent);
+    await mkdir(abs).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+  }
+}
+
 /** Writes one GGUF per quant plus `manifest.json` (quant → file) into `outDir`. */
 export async function synthesizeModels(opts: SynthOptions): Promise<{ files: SynthFile[]; manifest: SynthManifest }> {
   const shape = shapeForParams(opts.params);
   const label = opts.label ?? formatParamCount(opts.params);
   const quants = [...new Set(opts.quants)];
-  await mkdir(opts.outDir, { recursive: true });
+  await mkdirp(opts.outDir);
   const writers = await Promise.all(quants.map(async (q) => {
     const path = join(opts.outDir, synthFileName(label, q));
     return { quant: q, path, w: await GgufFileWriter.create(path, metadataFor(shape, q, opts, label), tensorList(shape, q)) };

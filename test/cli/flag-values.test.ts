@@ -118,3 +118,25 @@ describe('inventory text', () => {
     expect(r.stdout).not.toMatch(/^ {2}\w+_c +\d+(\.\d+)? C$/m);
   });
 });
+
+describe('model synth output directory', () => {
+  it('creates missing parents, and a directory that cannot be made is exit 2 at once (not a 100 % CPU hang)', async () => {
+    const deep = join(dir, 'a', 'b', 'c');
+    const ok = runCli(['model', 'synth', '--out', deep, '--params', '200K', '--quants', 'q4_0']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const again = runCli(['model', 'synth', '--out', deep, '--params', '200K', '--quants', 'q4_0']);
+    expect(again.code, again.stderr).toBe(0);
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    const r = runCli(['model', 'synth', '--out', join(file, 'sub'), '--params', '200K', '--quants', 'q4_0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot create the output directory \(a part of the path is a file\)/);
+    const { existsSync } = await import('node:fs');
+    if (existsSync('/proc/self')) {
+      // Node's recursive mkdir spins forever here; runCli's timeout would turn that into a failure.
+      const p = runCli(['model', 'synth', '--out', '/proc/edgegov-test-out', '--params', '200K', '--quants', 'q4_0'], { timeout: 20_000 });
+      expect(p.code).toBe(2);
+      expect(p.stderr).toMatch(/cannot create the output directory/);
+    }
+  }, 60_000);
+});

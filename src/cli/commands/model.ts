@@ -1,6 +1,6 @@
 /** `edgegov model synth`: synthetic random-weight GGUF models, one file per quant tier. */
 import type { Argv, CommandModule } from 'yargs';
-import { UserError, envErrorFrom } from '../../util/errors.js';
+import { EnvError, UserError, envErrorFrom } from '../../util/errors.js';
 import { formatParamCount, parseParamCount, SYNTH_QUANTS, synthesizeModels } from '../../model/synth.js';
 import type { GgmlType } from '../../model/quant.js';
 import { typedText } from '../typed.js';
@@ -52,7 +52,13 @@ const synth: CommandModule<object, SynthArgs> = {
     try {
       result = await synthesizeModels({ outDir: argv.out, params, quants, seed: argv.seed, label: String(argv.params).trim() });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code) throw envErrorFrom(err, argv.out);
+      const code = (err as NodeJS.ErrnoException).code;
+      // An output directory that cannot be made: "no such file" would read as if we expected it to exist.
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EROFS') {
+        const why = code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EROFS' ? 'read-only file system' : 'the file system refuses it there';
+        throw new EnvError(`--out ${argv.out}: cannot create the output directory (${why})`);
+      }
+      if (code) throw envErrorFrom(err, argv.out);
       throw err;
     }
     if (argv.json) {
