@@ -5,9 +5,11 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commandsFor } from './commands/index.js';
+import { endQuietlyWhenStdoutCloses } from './closed-pipe.js';
 import { EnvError, UserError } from '../util/errors.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+  endQuietlyWhenStdoutCloses(argv[0]);
   const parser = yargs(argv)
     .scriptName('edgegov')
     .usage('$0 <command> [options]\n\nEdge resource governor for on-device LLMs.')

@@ -140,3 +140,16 @@ describe('model synth output directory', () => {
     }
   }, 60_000);
 });
+
+describe('a reader that stops early (… | head)', () => {
+  it('ends the command quietly: no EPIPE stack trace, exit 0', async () => {
+    const { cliPath, repoRoot } = await import('../helpers/cli.js');
+    const { spawnSync } = await import('node:child_process');
+    // compare --json writes ~160 KB in one go, more than a pipe buffers (64 KiB) once head has gone.
+    const cmd = `'${process.execPath}' '${cliPath}' compare --json | head -c 10 >/dev/null; echo "exit \${PIPESTATUS[0]}" >&2`;
+    const r = spawnSync('bash', ['-c', cmd], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    expect(r.stderr).toMatch(/exit 0/);
+  }, 60_000);
+});
