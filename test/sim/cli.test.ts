@@ -100,3 +100,14 @@ describe('simulate summary: above limits', () => {
     expect(line).not.toMatch(/ 0\.0 s/);
   });
 });
+
+describe('compare verdict without baselines', () => {
+  it('does not claim "≥ every baseline" when there is none', () => {
+    const alone = runCli(['compare', '--devices', 'rpi5', '--scenarios', 'hot-car', '--controllers', 'edgegov']);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stdout).toMatch(/no baseline controller in this run to compare tokens against/);
+    expect(alone.stdout).not.toMatch(/every baseline/);
+    const pair = runCli(['compare', '--devices', 'rpi5', '--scenarios', 'hot-car', '--controllers', 'edgegov,static']);
+    expect(pair.stdout).toMatch(/≥ quality-weighted tokens of every baseline/);
+  });
+});
