@@ -66,9 +66,13 @@ describe('daemon: governing a fixture device', () => {
     const esc = seen.slice(before).find((s) => s.d.tier === 'minimal')!;
     expect(esc.d.severity).toBe('severe');
     expect(esc.d.reasons.some((r) => r.signal === 'soc_c')).toBe(true);
-    // Which sample saw it: every sample is journalled with its index `n`.
-    const lines = fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { n: number; decision: Decision });
-    const firstHot = lines.find((l) => l.n > n0 && l.decision.tier === 'minimal')!;
+    // Which sample saw it: every sample is journalled with its index `n`. The journal line may
+    // land just after the socket push, so wait for it; read only complete lines.
+    const journalled = () => fs.readFileSync(journal, 'utf8').split('\n').slice(0, -1)
+      .map((l) => JSON.parse(l) as { n: number; decision: Decision })
+      .find((l) => l.n > n0 && l.decision.tier === 'minimal');
+    await until(() => journalled() !== undefined, 3000, 'escalated decision in the journal');
+    const firstHot = journalled()!;
     // n0 was read before the write; a sample may have raced the write (n0+1), so the hot
     // files are in sample n0+2 at the latest: two sample periods, counted in samples not ms.
     expect(firstHot.n - n0).toBeLessThanOrEqual(2);
