@@ -21,6 +21,14 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .version()
     .wrap(Math.min(100, process.stdout.columns ?? 80))
     .exitProcess(false)
+    // yargs' own wording names no argument; say what is missing in the user's terms.
+    .updateStrings({
+      // A plural form (y18n's { one, other }); @types/yargs 17 only knows plain strings.
+      'Not enough non-option arguments: got %s, need at least %s': {
+        one: 'missing a required argument (got %s, need at least %s): see the command\'s --help for its usage',
+        other: 'missing a required argument (got %s, need at least %s): see the command\'s --help for its usage',
+      },
+    } as unknown as Record<string, string>)
     .fail((msg, err) => {
       if (err) throw err;
       // Throwing stops yargs here: the command's handler must not run after a flag error.

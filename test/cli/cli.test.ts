@@ -40,6 +40,13 @@ describe('edgegov CLI', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a missing positional argument says so in plain words', () => {
+    const r = runCli(['replay']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/missing a required argument .*--help/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
   it('no command exits 1 and says what to do', () => {
     const r = runCli([]);
     expect(r.code).toBe(1);
