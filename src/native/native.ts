@@ -18,7 +18,7 @@ import type {
 import { errnoName, triggerText } from './binding-interface.js';
 import { createFallbackBinding } from './fallback.js';
 import { settleBy } from './fallback-offthread.js';
-import { EnvError } from '../util/errors.js';
+import { EnvError, UserError } from '../util/errors.js';
 
 /** The raw addon surface (native/*.cc). */
 export interface NativeAddon {
@@ -134,6 +134,8 @@ export const OFF_THREAD_WAIT_MS = 5;
 
 let fallbackLogged = false;
 
+const NATIVE_MODES = new Set(['auto', 'required', '1', 'off', '0']);
+
 /**
  * The binding the daemon should use. `log` receives one line when the native addon was
  * expected but is not used. `env` is injectable for tests.
@@ -143,7 +145,11 @@ export function selectBinding(
 ): SensorBinding {
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const mode = (env.EDGEGOV_NATIVE ?? 'auto').toLowerCase();
+  const mode = (env.EDGEGOV_NATIVE || 'auto').toLowerCase();
+  if (!NATIVE_MODES.has(mode)) {
+    // A typo here would otherwise silently pick whatever the loader finds.
+    throw new UserError(`EDGEGOV_NATIVE=${env.EDGEGOV_NATIVE}: not a mode; use required, off or auto (or 1, 0)`);
+  }
   if (mode === 'off' || mode === '0') return createFallbackBinding();
   const r = loadNativeAddon();
   if (r.addon) return createNativeBinding(r.addon);

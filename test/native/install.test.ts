@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBinding, nativeAvailable } from '../../src/native/native.js';
-import { EnvError } from '../../src/util/errors.js';
+import { EnvError, UserError } from '../../src/util/errors.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let pkg = '';
@@ -88,6 +88,11 @@ describe('EDGEGOV_NATIVE', () => {
     const lines: string[] = [];
     expect(selectBinding({ env: { EDGEGOV_NATIVE: 'off' }, log: (l) => lines.push(l) }).name).toBe('fallback');
     expect(lines).toEqual([]);
+  });
+
+  it('an unknown mode is a user error naming the accepted ones, not silently ignored', () => {
+    expect(() => selectBinding({ env: { EDGEGOV_NATIVE: 'bogus' } })).toThrow(/EDGEGOV_NATIVE=bogus: not a mode; use required, off or auto/);
+    expect(() => selectBinding({ env: { EDGEGOV_NATIVE: 'bogus' } })).toThrow(UserError);
   });
 
   it.skipIf(!nativeAvailable())('auto/required with the addon built: native', () => {
