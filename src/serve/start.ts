@@ -95,7 +95,16 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (first.offload === 'pause') engine.pause('the first decision is a pause');
 
   const server: Server = createServeServer(gateway, modelName);
-  const addr = await listen(server, o.port, o.host);
+  let addr: Awaited<ReturnType<typeof listen>>;
+  try {
+    addr = await listen(server, o.port, o.host);
+  } catch (err) {
+    // Nothing will serve: release the daemon connection (its reconnect timer) and the engine,
+    // so the process can exit with the error instead of lingering.
+    client.close();
+    await engine.close();
+    throw err;
+  }
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let closing: Promise<void> | undefined;
   return {

@@ -60,10 +60,6 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         code === 'EADDRINUSE' ? new EnvError(`--port ${argv.port}: ${argv.host}:${argv.port} is already in use (another serve?); pick another --port, or 0 for any free one`) :
         code === 'EACCES' ? new EnvError(`--port ${argv.port}: not allowed to listen on ${argv.host}:${argv.port} (ports below 1024 need privileges); pick another --port`) :
         err;
-      // startServe leaves its daemon client (reconnecting) and engine open when listen fails,
-      // which would keep the process alive after the message: end it once the error is printed.
-      const exitCode = shown instanceof UserError || shown instanceof EnvError ? shown.exitCode : 2;
-      setTimeout(() => process.exit(exitCode), 200).unref();
       throw shown;
     });
     process.stdout.write(`edgegov serve listening on ${running.url} (policy ${policy.name}, models ${argv.models})\n`);
