@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { EnvError } from '../util/errors.js';
 import { LineSplitter } from './line-splitter.js';
 import { TokenBucket } from './token-bucket.js';
@@ -144,7 +145,11 @@ export class IpcServer {
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new EnvError(`cannot listen on ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'directory does not exist' : e.message}`);
+      // libuv reports a missing directory as EACCES for Unix sockets: look before blaming permissions.
+      const dir = nodePath.dirname(path);
+      const why = !fs.existsSync(dir) ? `directory ${dir} does not exist` :
+        e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'directory does not exist' : e.message;
+      throw new EnvError(`cannot listen on ${path}: ${why}`);
     } finally {
       process.umask(oldMask);
     }

@@ -63,6 +63,13 @@ describe('an output in a missing directory names the directory (exit 2)', () => 
     expect(r.stderr).toContain(`o.csv: cannot create it: directory ${missingDir} does not exist`);
   });
 
+  it('run --socket (libuv says EACCES for a missing directory; the message must not blame permissions)', () => {
+    const r = runCli(['run', '--policy', 'policies/default.yaml', '--socket', join(missingDir, 'x.sock'), '--metrics', 'off']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`x.sock: directory ${missingDir} does not exist`);
+    expect(r.stderr).not.toMatch(/permission denied/);
+  });
+
   it('the writers themselves', () => {
     expect(() => createTraceWriter(join(missingDir, 'x.csv'), ['t_ms'])).toThrow(/cannot create it: directory .*no-such-dir does not exist/);
     expect(() => openDecisionsOut(join(missingDir, 'x.jsonl'))).toThrow(/cannot create it: directory .*no-such-dir does not exist/);
