@@ -85,7 +85,14 @@ export interface EngineStatus {
   busy: boolean;
   /** Tokens currently held in the KV cache of the conversation. */
   contextTokens: number;
+  /** Whole-process resident memory, bytes. */
   rssBytes: number;
+  /**
+   * File-backed resident memory, bytes (Linux `RssFile`): the mmap'd model weights plus shared
+   * libraries. Unlike `rssBytes` it does not carry allocator noise, so it shows a model swap
+   * plainly. Undefined where the OS does not say.
+   */
+  rssFileBytes?: number;
 }
 
 export interface InferenceEngine {

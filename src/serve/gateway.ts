@@ -302,6 +302,7 @@ export class Gateway {
       pacingMs: r.knobs.pacingMs,
       modelFile: basename(r.modelFile),
       rssBytes: es.rssBytes,
+      rssFileBytes: es.rssFileBytes,
       promptTokens: r.promptTokens,
       reusedPromptTokens: r.reusedPromptTokens,
       droppedMessages: r.droppedMessages,

@@ -139,7 +139,7 @@ describe('serve in front of the governed llama.cpp engine', () => {
     const rich = await chat(serve.url, ask('warm-up on the rich tier', { max_tokens: 16, edgegov: { ignore_eos: true } }));
     expect(rich.json.edgegov.tier).toBe('rich');
     expect(rich.json.edgegov.modelFile).toBe('synthetic-20M-f16.gguf');
-    const rssRich = rich.json.edgegov.rssBytes as number;
+    const rssFileRich = rich.json.edgegov.rssFileBytes as number;
 
     fx.setTempC(MODERATE_C);
     await decisionIs((d) => d.tier === 'lean', 'a lean decision after heating');
@@ -148,8 +148,11 @@ describe('serve in front of the governed llama.cpp engine', () => {
     expect(lean.json.edgegov.quant).toBe('q4_0');
     expect(lean.json.edgegov.modelFile).toBe('synthetic-20M-q4_0.gguf');
     expect(lean.json.edgegov.pacingMs).toBe(2);
-    // The f16 weights (35 MB, mmap'd) are gone; q4_0 holds ~10 MB mapped + ~10 MB repacked.
-    expect(lean.json.edgegov.rssBytes).toBeLessThan(rssRich);
+    // The f16 weights (~35 MB, mmap'd, all touched by the warm-up) are unmapped; q4_0 maps ~10 MB.
+    // Measured as file-backed resident memory: whole-process RSS also carries allocator noise
+    // (freed heap not returned, q4_0's repacked copy), which made a plain RSS comparison flaky.
+    const MB = 1e6;
+    expect(lean.json.edgegov.rssFileBytes).toBeLessThan(rssFileRich - 15 * MB);
 
     // Cooling: below the clear threshold, then one tier richer per dwell (1 s): lean → mid → rich.
     const cooledAt = Date.now();
@@ -165,7 +168,7 @@ describe('serve in front of the governed llama.cpp engine', () => {
     expect(relaxMs).toBeGreaterThanOrEqual(1000); // the dwell held it
     const back = await chat(serve.url, ask('rich again', { max_tokens: 16, edgegov: { ignore_eos: true } }));
     expect(back.json.edgegov.modelFile).toBe('synthetic-20M-f16.gguf');
-    expect(back.json.edgegov.rssBytes).toBeGreaterThan(lean.json.edgegov.rssBytes);
+    expect(back.json.edgegov.rssFileBytes).toBeGreaterThan(lean.json.edgegov.rssFileBytes + 15 * MB);
   });
 
   it('hot device with offload allowed → the request goes to the cloud; a private one stays on the device', async () => {

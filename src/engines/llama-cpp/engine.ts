@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import {
   EnginePausedError,
@@ -87,6 +88,7 @@ export class LlamaCppEngine implements InferenceEngine {
       busy: this.busy,
       contextTokens: this.seq && !this.seq.disposed ? this.seq.nextTokenIndex : 0,
       rssBytes: process.memoryUsage.rss(),
+      rssFileBytes: residentFileBytes(),
     };
   }
 
@@ -348,5 +350,15 @@ export class LlamaCppEngine implements InferenceEngine {
     await this.disposeContext();
     if (this.model) await this.model.dispose();
     this.model = undefined;
+  }
+}
+
+/** `RssFile` of /proc/self/status in bytes (file-backed resident pages), or undefined off Linux. */
+function residentFileBytes(): number | undefined {
+  try {
+    const m = /^RssFile:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
   }
 }
