@@ -8,34 +8,14 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createTraceWriter } from '../dist/trace/writer.js';
+import { SYNTHETIC_DAY_ROWS, writeSyntheticDay } from '../dist/trace/synthetic-day.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const ROWS = 864_000;
-const COLUMNS = ['t_ms', 'zone.cpu-0', 'zone.gpu-0', 'skin_c', 'battery_c', 'battery_w', 'battery_pct', 'charging', 'mem_avail_mb', 'mem_total_mb', 'psi_mem_some_avg10', 'tok_s'];
+const ROWS = SYNTHETIC_DAY_ROWS;
 
 async function writeDay(path) {
-  const w = createTraceWriter(path, COLUMNS);
   const t0 = performance.now();
-  for (let i = 0; i < ROWS; i++) {
-    const load = 0.5 + 0.5 * Math.sin(i / 2000);
-    const soc = Math.round((45 + 40 * load + ((i * 7919) % 13) / 10) * 10) / 10;
-    w.write({
-      t_ms: i * 100,
-      'zone.cpu-0': soc,
-      'zone.gpu-0': Math.round((soc - 3) * 10) / 10,
-      skin_c: Math.round((33 + 9 * load) * 100) / 100,
-      battery_c: Math.round((31 + 6 * load) * 10) / 10,
-      battery_w: Math.round((1 + 5 * load) * 100) / 100,
-      battery_pct: Math.max(5, 100 - Math.floor(i / 9000)),
-      charging: 0,
-      mem_avail_mb: 2500 + ((i * 31) % 1500),
-      mem_total_mb: 7680,
-      psi_mem_some_avg10: i % 600 < 5 ? 12 : 0,
-      tok_s: Math.round((14 - 6 * load) * 10) / 10,
-    });
-  }
-  await w.close();
+  await writeSyntheticDay(path, ROWS);
   return performance.now() - t0;
 }
 

@@ -11,38 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../helpers/cli.js';
-import { createTraceWriter } from '../../src/trace/writer.js';
+import { SYNTHETIC_DAY_ROWS, writeSyntheticDay } from '../../src/trace/synthetic-day.js';
 
 const policy = join(repoRoot, 'policies', 'default.yaml');
 const built = existsSync(join(repoRoot, 'dist', 'replay', 'run.js'));
 const dir = mkdtempSync(join(tmpdir(), 'edgegov-mem-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const COLUMNS = ['t_ms', 'zone.cpu-0', 'zone.gpu-0', 'skin_c', 'battery_c', 'battery_w', 'battery_pct', 'charging', 'mem_avail_mb', 'mem_total_mb', 'psi_mem_some_avg10', 'tok_s'];
-
-/** A day of a phone at 10 Hz: load cycles every ~20 min, a slow drain, memory swings. */
-async function writeDay(path: string, rows: number): Promise<void> {
-  const w = createTraceWriter(path, COLUMNS);
-  for (let i = 0; i < rows; i++) {
-    const load = 0.5 + 0.5 * Math.sin(i / 2000);
-    const soc = Math.round((45 + 40 * load + ((i * 7919) % 13) / 10) * 10) / 10;
-    w.write({
-      t_ms: i * 100,
-      'zone.cpu-0': soc,
-      'zone.gpu-0': Math.round((soc - 3) * 10) / 10,
-      skin_c: Math.round((33 + 9 * load) * 100) / 100,
-      battery_c: Math.round((31 + 6 * load) * 10) / 10,
-      battery_w: Math.round((1 + 5 * load) * 100) / 100,
-      battery_pct: Math.max(5, 100 - Math.floor(i / 9000)),
-      charging: 0,
-      mem_avail_mb: 2500 + ((i * 31) % 1500),
-      mem_total_mb: 7680,
-      psi_mem_some_avg10: i % 600 < 5 ? 12 : 0,
-      tok_s: Math.round((14 - 6 * load) * 10) / 10,
-    });
-  }
-  await w.close();
-}
 
 function replayInChild(trace: string): { samples: number; maxRssMb: number } {
   const runUrl = pathToFileURL(join(repoRoot, 'dist', 'replay', 'run.js')).href;
@@ -64,8 +38,8 @@ describe.skipIf(!built || !existsSync(policy))('bounded-memory replay', () => {
   const full = join(dir, 'day.csv');
   const short = join(dir, 'three-hours.csv');
   beforeAll(async () => {
-    await writeDay(full, 864_000);
-    await writeDay(short, 108_000);
+    await writeSyntheticDay(full, SYNTHETIC_DAY_ROWS);
+    await writeSyntheticDay(short, SYNTHETIC_DAY_ROWS / 8);
   }, 60_000);
 
   it('24 h at 10 Hz replays under 150 MB peak RSS, about the same as a trace 8× shorter', () => {
