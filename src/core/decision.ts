@@ -21,17 +21,10 @@ export interface Reason {
   message: string;
 }
 
-export interface Decision {
+export interface Decision extends Knobs {
   t_ms: number;
   severity: Severity;
-  tier: string;
   tierIndex: number;
-  quant: string;
-  contextLength: number;
-  batchSize: number;
-  threads?: number;
-  pacingMs: number;
-  offload: Offload;
   /** The decision holds for this long; a client with nothing newer falls back to the safe tier. */
   ttlMs: number;
   /** True when the decision is the policy's safe tier because sensors failed. */
