@@ -257,12 +257,7 @@ export class Estimator {
     if (lg !== lg || t - lg > this.holdV[i] || this.usable[i] === 0) {
       // First reading, or back after a failure: old history says nothing about now.
       this.value[i] = r;
-      this.ringLen[i] = 0;
-      this.ringHead[i] = 0;
-      this.refreshes[i] = 0;
-      this.pushes[i] = 0;
-      this.anchorT[i] = t;
-      this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
+      this.clearSlope(i, t);
     } else {
       this.value[i] += alpha * (r - this.value[i]);
     }
