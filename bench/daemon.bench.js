@@ -109,28 +109,40 @@ async function cpuAndRss(emit, hz, dir, fx, entry) {
 }
 
 /** Fixture temperature step → changed decision at a subscribed client, at 10 Hz. */
-async function fixtureLatency(emit, dir, fx) {
-  const policy = path.join(dir, 'bench-policy.yaml');
-  fs.writeFileSync(policy, fs.readFileSync(path.join(repo, 'test/daemon/fixtures/test-policy.yaml'), 'utf8')
-    .replace('dwell: 1s', 'dwell: 0s').replace('relaxStep: 1', 'relaxStep: 3'));
-  const socket = path.join(dir, 'lat.sock');
-  const d = await startDaemon(['--policy', policy, '--sysfs-root', fx.root, '--simulate', 'none', '--hz', '10'], socket);
+/**
+ * Alternates the device hot and cool `rounds` times; `heat(hot)` makes the change and returns
+ * when it did (performance.now()). Returns, per round, the ms until a subscribed client saw
+ * the matching tier (hot → `minimal`, cool → `full`).
+ */
+async function toggleLatencies(socket, rounds, heat) {
   const client = new EdgegovClient({ socketPath: socket, log: false });
   let waiting;
   client.on('decision', (dec) => { if (waiting && dec.tier === waiting.tier) { const w = waiting; waiting = undefined; w.resolve(performance.now()); } });
   await client.connect();
   const lat = [];
   let hot = false;
-  for (let i = 0; i < ROUNDS; i++) {
+  for (let i = 0; i < rounds; i++) {
     hot = !hot;
-    const tier = hot ? 'minimal' : 'full';
-    const got = new Promise((resolve) => { waiting = { tier, resolve }; });
-    await sleep(Math.random() * 100); // decorrelate from the sample clock
-    const t0 = performance.now();
-    fx.setSocC(hot ? 95 : 50);
+    const got = new Promise((resolve) => { waiting = { tier: hot ? 'minimal' : 'full', resolve }; });
+    const t0 = await heat(hot);
     lat.push((await got) - t0);
   }
   client.close();
+  return lat;
+}
+
+async function fixtureLatency(emit, dir, fx) {
+  const policy = path.join(dir, 'bench-policy.yaml');
+  fs.writeFileSync(policy, fs.readFileSync(path.join(repo, 'test/daemon/fixtures/test-policy.yaml'), 'utf8')
+    .replace('dwell: 1s', 'dwell: 0s').replace('relaxStep: 1', 'relaxStep: 3'));
+  const socket = path.join(dir, 'lat.sock');
+  const d = await startDaemon(['--policy', policy, '--sysfs-root', fx.root, '--simulate', 'none', '--hz', '10'], socket);
+  const lat = await toggleLatencies(socket, ROUNDS, async (hot) => {
+    await sleep(Math.random() * 100); // decorrelate from the sample clock
+    const t0 = performance.now();
+    fx.setSocC(hot ? 95 : 50);
+    return t0;
+  });
   d.kill('SIGTERM');
   await new Promise((r) => d.on('exit', r));
   emit({ name: 'fixture change → decision at client, 10 Hz, p50', value: Number(pct(lat, 0.5).toFixed(1)), unit: 'ms', bound: 'one sample period (100 ms) + processing' });
@@ -155,22 +167,13 @@ async function pressureLatency(emit, dir) {
     deps: { openSensors: async () => ({ source, absent: new Set() }) },
   });
   await daemon.start();
-  const client = new EdgegovClient({ socketPath: socket, log: false });
-  let waiting;
-  client.on('decision', (dec) => { if (waiting && dec.tier === waiting.tier) { const w = waiting; waiting = undefined; w.resolve(performance.now()); } });
-  await client.connect();
-  const lat = [];
-  let hot = false;
-  for (let i = 0; i < ROUNDS * 3; i++) {
-    hot = !hot;
-    const got = new Promise((resolve) => { waiting = { tier: hot ? 'minimal' : 'full', resolve }; });
+  const lat = await toggleLatencies(socket, ROUNDS * 3, async (hot) => {
     socC = hot ? 95 : 50;
     await sleep(5);
     const t0 = performance.now();
     fire({ type: 'fired' });
-    lat.push((await got) - t0);
-  }
-  client.close();
+    return t0;
+  });
   await daemon.stop('bench');
   emit({ name: 'pressure event → decision at client (in-process), p50', value: Number(pct(lat, 0.5).toFixed(3)), unit: 'ms' });
   emit({ name: 'pressure event → decision at client (in-process), p99', value: Number(pct(lat, 0.99).toFixed(3)), unit: 'ms', target: 5, meetsTarget: pct(lat, 0.99) <= 5 });
