@@ -71,8 +71,6 @@ export interface DaemonOptions {
 /** Signals never taken from the simulator: time, and the engine's own feedback. */
 const NEVER_SIMULATED = new Set(['t_ms', 'tok_s', 'engine_mb']);
 
-export { safeKnobsOf };
-
 export class Daemon {
   readonly config: DaemonConfig;
   readonly log: Logger;

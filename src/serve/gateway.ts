@@ -42,8 +42,6 @@ export interface RoutePlan {
   retryAfterS?: number;
 }
 
-export { safeKnobsOf };
-
 export class Gateway {
   private lastSource: DecisionSource | 'policy-safe-tier' = 'policy-safe-tier';
   private lastApply?: ApplyResult;

@@ -10,7 +10,8 @@ import { EdgegovClient } from '../ipc/client.js';
 import { EnvError, UserError } from '../util/errors.js';
 import { LlamaCppEngine } from '../engines/llama-cpp/engine.js';
 import { listModelFiles } from '../engines/llama-cpp/models.js';
-import { Gateway, safeKnobsOf, type Log } from './gateway.js';
+import { Gateway, type Log } from './gateway.js';
+import { safeKnobsOf } from '../ipc/protocol.js';
 import { createServeServer, listen } from './server.js';
 
 export interface ServeOptions {
