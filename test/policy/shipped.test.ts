@@ -3,12 +3,14 @@
  * (ajv, draft-07), the committed schema equals `edgegov schema`, and the default policy
  * compiles to the numbers its YAML says (units normalised).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/policy/load.js';
+import { synthesizeModels } from '../../src/model/synth.js';
 import { policySchemaText } from '../../src/cli/commands/schema.js';
 import { hasStackTrace, repoRoot, runCli } from '../helpers/cli.js';
 
@@ -19,8 +21,26 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 describe('shipped policies', () => {
-  it('are the five device classes', () => {
-    expect(shipped).toEqual(['policies/default.yaml', 'policies/flagship-phone.yaml', 'policies/midrange-phone.yaml', 'policies/rk3588.yaml', 'policies/rpi5.yaml']);
+  it('are the five device classes and the synthetic-model policy', () => {
+    expect(shipped).toEqual(['policies/default.yaml', 'policies/flagship-phone.yaml', 'policies/midrange-phone.yaml', 'policies/rk3588.yaml', 'policies/rpi5.yaml', 'policies/synthetic.yaml']);
+  });
+
+  it('policies/synthetic.yaml names exactly the quants `model synth` writes, with their sizes and geometry', async () => {
+    const { policy, problems } = parsePolicy(read('policies/synthetic.yaml'), 'policies/synthetic.yaml');
+    expect(problems).toEqual([]);
+    const out = mkdtempSync(join(tmpdir(), 'edgegov-synth-policy-'));
+    try {
+      const { manifest } = await synthesizeModels({ outDir: out, params: 20e6, quants: ['f16', 'q8_0', 'q4_0'], seed: 1, label: '20M' });
+      expect([...new Set(policy!.tiers.map((t) => t.quant))].sort()).toEqual(manifest.files.map((f) => f.quant).sort());
+      for (const f of manifest.files) {
+        const q = policy!.model.quants.find((x) => x.name === f.quant)!;
+        expect(Math.abs(q.weightsBytes - f.bytes) / f.bytes).toBeLessThan(0.01);
+      }
+      const s = manifest.shape;
+      expect(policy!.model.kvBytesPerToken).toBe(2 * s.blockCount * s.headCountKv * (s.embeddingLength / s.headCount) * 2);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('edgegov validate policies/*.yaml exits 0', () => {
