@@ -51,6 +51,12 @@ export interface DaemonConfig {
   simulate?: 'auto' | 'none';
   simDevice?: string;
   simSeed?: number;
+  /**
+   * `edgegov demo`: the simulated device runs this scenario (sim/scenarios/) with its physics
+   * `simSpeed` times faster than wall time, loaded by the engine's reports (src/sim/engine-load.ts).
+   */
+  simScenario?: string;
+  simSpeed?: number;
   maxClients?: number;
   /** A `report`ed tok/s is fed into samples for this long (ms). */
   reportFreshMs?: number;
@@ -278,10 +284,13 @@ export class Daemon {
     if (this.config.simulate === 'none') return;
     let sim: LiveSimulatedDeviceLike;
     try {
-      sim = this.deps.createSimDevice({ device: this.config.simDevice, seed: this.config.simSeed, policy: this.policy });
+      sim = this.deps.createSimDevice({
+        device: this.config.simDevice, seed: this.config.simSeed, policy: this.policy,
+        scenario: this.config.simScenario, speed: this.config.simSpeed,
+      });
     } catch (err) {
       // A wrong --sim-device is the user's mistake: say so and stop.
-      if (err instanceof UserError) throw new UserError(`--sim-device: ${err.message}`, err.details);
+      if (err instanceof UserError) throw new UserError(`${/scenario/.test(err.message) ? '--sim-scenario' : '--sim-device'}: ${err.message}`, err.details);
       this.log.warn({ err: String((err as Error)?.message ?? err) }, 'simulated device unavailable; missing signals stay missing');
       return;
     }
@@ -301,9 +310,12 @@ export class Daemon {
 
   private onReport(req: ReportRequest, connId = -1): { mismatch: string[] } {
     this.metrics?.engineReports.inc();
+    // The demo's simulated device feels the engine's work through its reports.
+    this.sim?.engineReport?.(req);
     // A knobs-only report (an engine saying what it just applied) carries no observation: the
-    // last observed speed stays, with the tier it was observed at.
-    if (req.tokS !== undefined || req.firstTokenMs !== undefined || !req.applied) {
+    // last observed speed stays, with the tier it was observed at. Nor does a report of radio time.
+    const workOnly = req.busyMs !== undefined || req.radioMs !== undefined;
+    if (req.tokS !== undefined || req.firstTokenMs !== undefined || (!req.applied && !workOnly)) {
       this.lastReport = { atMs: this.monoMs(), tier: req.applied?.tier ?? this.decision?.tier, tokS: req.tokS, firstTokenMs: req.firstTokenMs };
     }
     if (req.applied && appliedFootprintMb(this.policy, req.applied) !== undefined) {

@@ -11,6 +11,8 @@ import type { StepResult } from '../core/governor.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { openSensors, type Discovery } from '../sensors/index.js';
 import { createLiveSimulatedDevice } from '../sim/live.js';
+import { createEngineLoadedDevice } from '../sim/engine-load.js';
+import type { ReportRequest } from '../ipc/protocol.js';
 import { governDecisions } from '../pipeline/govern.js';
 import { absentSignals } from './host-coverage.js';
 
@@ -43,12 +45,14 @@ export interface LiveSimulatedDeviceLike {
   readonly signals: string[];
   readonly device?: string;
   sampleAt(t_ms: number, decision?: Decision): Sample;
+  /** A device loaded by the engine's own reports (the demo's) takes them here. */
+  engineReport?(req: ReportRequest): void;
 }
 
 export interface DaemonDeps {
   loadPolicy(path: string): Promise<Policy>;
   openSensors(opts: { sysfsRoot: string; log: { warn(msg: string): void } }): Promise<OpenedSensors>;
-  createSimDevice(opts: { device?: string; seed?: number; policy: Policy }): LiveSimulatedDeviceLike;
+  createSimDevice(opts: { device?: string; seed?: number; policy: Policy; scenario?: string; speed?: number }): LiveSimulatedDeviceLike;
   /** B's shared pipeline: samples → step results, the policy stream hot-swappable. */
   govern(policy$: Observable<Policy>): OperatorFunction<Sample, StepResult>;
 }
@@ -59,6 +63,8 @@ export const defaultDeps: DaemonDeps = {
     const source = await openSensors({ sysfsRoot: opts.sysfsRoot, log: opts.log });
     return { source, absent: absentSignals(source.discovery as Discovery) };
   },
-  createSimDevice: (opts) => createLiveSimulatedDevice(opts),
+  createSimDevice: (opts) => (opts.scenario !== undefined
+    ? createEngineLoadedDevice({ device: opts.device, scenario: opts.scenario, speed: opts.speed ?? 1, seed: opts.seed, policy: opts.policy })
+    : createLiveSimulatedDevice(opts)),
   govern: (policy$) => governDecisions(policy$),
 };

@@ -68,6 +68,10 @@ export interface ReportRequest {
   tokS?: number;
   /** Time to first token the engine observed, ms. */
   firstTokenMs?: number;
+  /** Wall time the engine computed for the request it reports (prefill + decode, pacing sleeps excluded), ms. */
+  busyMs?: number;
+  /** Wall time a request streamed from the cloud, ms (the device's radio was on). */
+  radioMs?: number;
 }
 export interface ReloadRequest { op: 'reload'; id?: RequestId }
 
@@ -214,6 +218,8 @@ export function parseRequest(line: string): Parsed {
     case 'report': {
       if (m.tokS !== undefined && !finiteNonNeg(m.tokS)) return bad('`tokS` must be a number ≥ 0');
       if (m.firstTokenMs !== undefined && !finiteNonNeg(m.firstTokenMs)) return bad('`firstTokenMs` must be a number ≥ 0');
+      if (m.busyMs !== undefined && !finiteNonNeg(m.busyMs)) return bad('`busyMs` must be a number ≥ 0');
+      if (m.radioMs !== undefined && !finiteNonNeg(m.radioMs)) return bad('`radioMs` must be a number ≥ 0');
       if (m.applied !== undefined && (m.applied === null || typeof m.applied !== 'object' || Array.isArray(m.applied))) {
         return bad('`applied` must be an object of knobs');
       }

@@ -170,8 +170,12 @@ export class Gateway {
       if (plan.route === 'defer') return this.defer(res, plan);
       if (plan.route === 'cloud') {
         try {
+          const t0 = performance.now();
           await forwardToCloud(this.o.cloud!, rawBody, res, { 'x-edgegov-route': 'cloud', 'x-edgegov-tier': plan.knobs.tier }, ac.signal);
           this.counters.cloud++;
+          // The device's radio was on while the answer streamed (what a simulated device feels).
+          this.o.client?.report({ radioMs: performance.now() - t0 })
+            .catch((err: unknown) => this.o.log('debug', 'report failed', { err: String(err) }));
           return;
         } catch (err) {
           if (!(err instanceof CloudUnreachableError) || res.headersSent) throw err;
@@ -277,8 +281,11 @@ export class Gateway {
     const client = this.o.client;
     if (client?.connected && result.completionTokens > 0) {
       const k = result.knobs;
+      // Compute time: the request's wall time less the pacing sleeps between its tokens.
+      const busyMs = Math.max(0, result.totalMs - k.pacingMs * Math.max(0, result.completionTokens - 1));
       client.report({
         applied: { tier: k.tier, quant: k.quant, contextLength: k.contextLength, batchSize: k.batchSize, threads: k.threads, pacingMs: k.pacingMs, offload: 'local' },
+        busyMs,
         ...(result.decodeTokS !== undefined ? { tokS: result.decodeTokS } : {}),
         ...(result.firstTokenMs !== undefined ? { firstTokenMs: result.firstTokenMs } : {}),
       }).catch((err: unknown) => this.o.log('debug', 'report failed', { err: String(err) }));

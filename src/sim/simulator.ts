@@ -403,6 +403,37 @@ export class DeviceSimulator {
     this.psiFull += (some * 0.4 - this.psiFull) * a;
   }
 
+  /**
+   * Advances the device under a load measured outside the simulator — the real inference
+   * engine of `edgegov demo`, as it reports its work to the daemon — instead of the scenario's
+   * simulated user. `busy` is the fraction of the interval the engine computed (pacing sleeps
+   * excluded) and `radio` the fraction it streamed from the cloud; `knobs` are the knobs it
+   * reports applied (undefined: no model loaded yet). The same work takes longer on a clock the
+   * OS's governor has cut, so busy time stretches by 1/clock (capped at the whole interval).
+   */
+  advanceUnderLoad(dtS: number, load: { knobs?: Knobs; busy: number; radio: number }): void {
+    if (load.knobs) this.knobs = { ...load.knobs };
+    const k = this.knobs;
+    const st: TickStats = {
+      dtS, localTokens: 0, qualityTokens: 0, cloudTokens: 0, decodeS: 0, belowFloorS: 0, pausedS: 0,
+      energyJ: 0, oom: false, knobChanged: false, lostTokens: 0, lostQualityTokens: 0, requestsDone: 0,
+    };
+    const busy = k ? Math.min(1, Math.max(0, load.busy) / Math.max(0.05, this.clock.core)) : 0;
+    let bandwidthGBs = 0;
+    if (k && busy > 0) {
+      const d = decodeRate(this.device, this.model, k, 0, this.clock);
+      bandwidthGBs = d.busy > 0 ? (d.bandwidthGBs / d.busy) * busy : 0;
+    }
+    this.integrate(dtS, {
+      loaded: k !== undefined, busy, threadShare: k ? threadShare(this.device, k) : 0, bandwidthGBs,
+      radio: Math.min(1, Math.max(0, load.radio)),
+    }, st, this.dead);
+    this.tS += dtS;
+    this.applyRamps(dtS);
+    this.osGovernor();
+    this.updatePsi(dtS);
+  }
+
   // ---- sensors -----------------------------------------------------------------------------
   private truthOf(signal: string): number | undefined {
     switch (signal) {

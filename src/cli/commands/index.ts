@@ -49,6 +49,8 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => asModule((await import('./serve.js')).serveCommand) },
   { name: 'calibrate', usage: 'calibrate', describe: "Measure each tier on this machine's engine",
     load: async () => asModule((await import('./calibrate.js')).calibrateCommand) },
+  { name: 'demo', usage: 'demo', describe: 'The whole loop on a simulated device that heats up: daemon, gateway, real engine, requests',
+    load: async () => asModule((await import('./demo.js')).demoCommand) },
 ];
 
 /** A help-only stand-in: lists the command without importing it. */

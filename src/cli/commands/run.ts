@@ -22,6 +22,8 @@ interface RunArgs {
   deviceId?: string;
   simulate: string;
   simDevice?: string;
+  simScenario?: string;
+  simSpeed: number;
   logLevel: string;
   logFile?: string;
   live?: boolean;
@@ -49,6 +51,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('device-id', { type: 'string', coerce: lastOf, describe: 'Identity in metrics and status (default: hostname)' })
       .option('simulate', { type: 'string', coerce: lastOf, choices: ['auto', 'none'], default: 'auto', describe: 'Take signals the host lacks from the simulated device' })
       .option('sim-device', { type: 'string', coerce: lastOf, describe: 'Simulated device model for the missing signals' })
+      .option('sim-scenario', { type: 'string', coerce: lastOf, describe: 'Run the simulated device through this scenario (sim/scenarios/), loaded by the engine\'s reports (edgegov demo)' })
+      .option('sim-speed', { type: 'number', coerce: lastOf, default: 1, describe: 'With --sim-scenario: device seconds per wall second' })
       .option('log-level', { type: 'string', coerce: lastOf, default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] })
       .option('log-file', { type: 'string', coerce: lastOf, describe: 'Append JSON logs to this file instead of stderr' })
       .option('live', { type: 'boolean', describe: 'Live view on stdout (default: when stdout is a TTY)' })
@@ -57,6 +61,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (!(argv.journalMaxBytes >= 4096)) throw new UserError(`--journal-max-bytes: expected at least 4096, got ${typedText('--journal-max-bytes', argv.journalMaxBytes)}`);
     if (!(argv.shutdownDeadlineMs > 0)) throw new UserError(`--shutdown-deadline-ms: expected a positive number of milliseconds, got ${typedText('--shutdown-deadline-ms', argv.shutdownDeadlineMs)}`);
     if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${typedText('--hz', argv.hz)}`);
+    if (!(argv.simSpeed > 0 && argv.simSpeed <= 1000)) throw new UserError(`--sim-speed: expected a factor in (0, 1000], got ${typedText('--sim-speed', argv.simSpeed)}`);
     const metrics = argv.metrics === 'off' || argv.metrics === '' ? undefined : argv.metrics;
     if (metrics && !parseHostPort(metrics)) throw new UserError(`--metrics: expected host:port (or "off"), got '${argv.metrics}'`);
     // Loaded here, not at the top: other commands need not pay for the daemon's libraries.
@@ -84,6 +89,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         deviceId: argv.deviceId,
         simulate: argv.simulate as 'auto' | 'none',
         simDevice: argv.simDevice,
+        simScenario: argv.simScenario,
+        simSpeed: argv.simSpeed,
       },
     });
 
