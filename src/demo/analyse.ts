@@ -117,8 +117,9 @@ export function analyse(lines: JournalLine[], records: DemoRequestRecord[], clou
     if (d.offload !== 'local') offloadedS += dt;
   }
   const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 10) / 10]));
-  const local = records.filter((r) => r.route === 'local' && r.status === 200);
-  const cloud = records.filter((r) => r.route === 'cloud' && r.status === 200);
+  // Answers cut by the demo's own stop are not measurements.
+  const local = records.filter((r) => r.route === 'local' && r.status === 200 && !r.error);
+  const cloud = records.filter((r) => r.route === 'cloud' && r.status === 200 && !r.error);
   const privateTags = new Set(records.filter((r) => r.private).map((r) => r.tag));
   const byTier: DemoAnalysis['local']['byTier'] = {};
   for (const r of local) {

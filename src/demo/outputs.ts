@@ -39,6 +39,7 @@ export function writeDemoReport(path: string, o: {
     const wall = Date.parse(l.ts);
     while (j < byEnd.length && byEnd[j].endedAt <= wall) {
       const r = byEnd[j++];
+      if (r.error) continue;
       if (r.route === 'local' && r.status === 200) {
         if (r.tokS !== undefined) localTokS = r.tokS;
         if (r.engineTokS !== undefined) engineTokS = r.engineTokS;

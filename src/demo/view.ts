@@ -86,9 +86,14 @@ export function renderFrame(s: ViewState, policy: Policy, width = 100, nowMs = D
     `requests ${s.records.length}: local ${c.local} · cloud ${c.cloud} (${s.cloudLabel}) · deferred ${c.defer} · private ${c.private}${c.error ? ` · errors ${c.error}` : ''}`,
     `measured last 10 s: local ${f(r.tokS, 0)} tok/s, first token ${f(r.firstTokenMs, 0)} ms · cloud first token ${f(r.cloudFirstTokenMs, 0)} ms` +
       (last ? ` · last ${last.tag} ${last.route}${last.private ? ' (private)' : ''}` : ''),
-    `why      ${d?.reasons[0]?.message ?? '—'}`,
+    `why      ${d ? bindingReason(d) : '—'}`,
   ];
   return lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
+}
+
+/** The reason that set the decision's severity (the first one at that severity), else the first. */
+export function bindingReason(d: Decision): string {
+  return (d.reasons.find((r) => r.severity === d.severity) ?? d.reasons[0])?.message ?? '';
 }
 
 /** One plain status line (piped output). */
@@ -102,7 +107,7 @@ export function statusLine(s: ViewState): string {
 }
 
 export function decisionLine(wallS: number, d: Decision): string {
-  return `[${f(wallS, 1).padStart(5)}s] decision: severity ${d.severity}, tier ${d.tier}, route ${d.offload} (${knobsText(d)}) — ${d.reasons[0]?.message ?? ''}`;
+  return `[${f(wallS, 1).padStart(5)}s] decision: severity ${d.severity}, tier ${d.tier}, route ${d.offload} (${knobsText(d)}) — ${bindingReason(d)}`;
 }
 
 export function engineLine(wallS: number, k: EngineKnobsView): string {

@@ -140,6 +140,10 @@ describe('daemon: governing a fixture device', () => {
       expect((await daemon.status()).signals['engine_mb']).toBeCloseTo(expectedMb, 6);
       // It carried no observation: the tok/s observed before stays.
       expect((await daemon.status()).lastReport?.tokS).toBe(7.5);
+      // Nor does a report of work done (busyMs / radioMs, what the demo's simulated device feels).
+      await engine.report({ radioMs: 800 });
+      await engine.report({ busyMs: 120 });
+      expect((await daemon.status()).lastReport?.tokS).toBe(7.5);
       // Knobs that do not pin the footprint down (no context length) leave it as it was.
       await engine.report({ applied: { tier: 'full' } });
       await sleep(3 * SAMPLE_MS);

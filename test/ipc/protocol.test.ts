@@ -63,6 +63,9 @@ describe('parseRequest', () => {
     expect(parseRequest('{"op":"advise","promptTokens":-1,"expectedOutputTokens":1}')).toMatchObject({ ok: false, code: 'bad_request' });
     expect(parseRequest('{"op":"advise","promptTokens":1,"expectedOutputTokens":1,"private":"yes"}')).toMatchObject({ ok: false, code: 'bad_request' });
     expect(parseRequest('{"op":"report","tokS":"fast"}')).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(parseRequest('{"op":"report","busyMs":-5}')).toMatchObject({ ok: false, code: 'bad_request', message: expect.stringContaining('busyMs') });
+    expect(parseRequest('{"op":"report","radioMs":"long"}')).toMatchObject({ ok: false, code: 'bad_request', message: expect.stringContaining('radioMs') });
+    expect(parseRequest('{"op":"report","busyMs":120.5,"radioMs":0}').ok).toBe(true);
     expect(parseRequest('{"op":"hello"}')).toMatchObject({ ok: false, code: 'bad_request' });
     expect(parseRequest('{"op":"advise","promptTokens":1,"expectedOutputTokens":1,"private":true,"deadlineMs":500}').ok).toBe(true);
   });
