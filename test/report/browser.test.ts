@@ -184,6 +184,40 @@ describe.skipIf(!haveChromium)('compare report in chromium', () => {
   }, 120_000);
 });
 
+describe.skipIf(!haveChromium)('demo report in chromium', () => {
+  it("edgegov demo's report draws the run with the engine's measured tok/s and request latencies", async () => {
+    const dir = join(tmp, 'demo');
+    // A short real demo: daemon, gateway, llama.cpp engine and load (test/demo/ covers the 60 s run).
+    const r = runCli(['demo', '--speed', '20', '--duration', '12s', '--data-dir', join(tmp, 'demo-data'), '--out', dir], { timeout: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const file = join(dir, 'report.html');
+    expect(r.stdout).toContain(`report   ${file}`);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const errors: string[] = [];
+      const page = await openReport(browser, file, errors);
+      const ink = await canvasInk(page);
+      expect(ink.map((c) => c.chart)).toEqual(expect.arrayContaining([
+        'temperatures', 'severity', 'tier', 'offload', 'tok', 'signal-engine_measured_tok_s', 'signal-request_first_token_ms', 'signal-request_total_ms',
+      ]));
+      for (const c of ink) expect(c.painted, `${c.chart} has drawn pixels`).toBeGreaterThan(300);
+      const tables = await page.locator('#tables').innerText();
+      expect(tables).toMatch(/escalations/);
+      expect(tables).toMatch(/engine\.measured_tok_s/);
+      // Hovering the tier chart late in the run shows the decision then in force, with a reason.
+      const box = (await page.locator('#chart-tier .u-over').boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
+      const panel = await page.locator('#reasons').innerText();
+      expect(panel).toMatch(/rich|mid|lean/);
+      await page.screenshot({ path: join(outDir, 'report-demo.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+});
+
 /**
  * A decision from the middle of the run that carries reasons and holds long enough to be
  * hit by the mouse (one pixel is over a second of trace here); returns it with the middle
