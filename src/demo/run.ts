@@ -19,7 +19,7 @@ import { loadPolicyFile } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
 import { loadDevice, repoRoot } from '../sim/device.js';
 import { loadScenario } from '../sim/scenario.js';
-import { EnvError } from '../util/errors.js';
+import { EnvError, UserError } from '../util/errors.js';
 import { analyse, decisionChanges, readJournal, type EngineChange } from './analyse.js';
 import { spawnNode, type DemoChild } from './children.js';
 import { startCloudStub, type CloudStub } from './cloud-stub.js';
@@ -62,9 +62,9 @@ function stamp(d = new Date()): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function waitForDaemon(socket: string, daemon: DemoChild, timeoutMs: number): Promise<void> {
+async function waitForDaemon(socket: string, daemon: DemoChild, timeoutMs: number, stopped: () => boolean): Promise<void> {
   const until = Date.now() + timeoutMs;
-  for (;;) {
+  while (!stopped()) {
     if (daemon.exit) throw new EnvError(`the daemon exited during start (${daemon.exit.signal ?? `code ${daemon.exit.code}`}); see its log`);
     try {
       const r = await requestOnce<{ ok: boolean; status?: DaemonStatus }>(socket, { op: 'status' }, 1000);
@@ -82,15 +82,45 @@ function sameEngine(a: EngineKnobsView | undefined, b: EngineKnobsView): boolean
 
 export async function runDemo(o: DemoOptions, io: DemoIo): Promise<number> {
   // Bad names fail here, before anything starts (exit 1 naming the flag).
-  const device = loadDevice(o.device);
-  const scenario = loadScenario(o.scenario);
+  const named = <T>(flag: string, load: () => T): T => {
+    try { return load(); } catch (err) {
+      if (err instanceof UserError) throw new UserError(`${flag}: ${err.message}`, err.details);
+      throw err;
+    }
+  };
+  const device = named('--device', () => loadDevice(o.device));
+  const scenario = named('--scenario', () => loadScenario(o.scenario));
   const durationMs = o.durationMs ?? (scenario.durationS * 1000) / o.speed;
   const runDir = resolve(o.out ?? join(o.dataDir, 'demo', stamp()));
   mkdirSync(runDir, { recursive: true });
   const say = (line: string) => io.out.write(`${line}\n`);
 
+  // From here on Ctrl-C means "stop and clean up": whatever has started is stopped and waited for.
+  let stopReason: string | undefined;
+  let interrupted = false;
+  let hardStops = 0;
+  const children: DemoChild[] = [];
+  let sockDir: string | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = true;
+    stopReason ??= sig;
+    if (++hardStops >= 2) {
+      for (const c of children) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }
+      if (sockDir) rmSync(sockDir, { recursive: true, force: true });
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   const t0 = performance.now();
   const models = await ensureModels(o.dataDir, o.params, o.paramsLabel, 1);
+  if (interrupted) {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    say(`demo: stopped by ${stopReason} before anything started`);
+    return 130;
+  }
   say(`demo: models ${models.reused ? 'reused from' : `synthesized in ${((performance.now() - t0) / 1000).toFixed(1)} s into`} ${models.dir} (random weights: gibberish by design)`);
 
   const policyFile = join(runDir, 'policy.yaml');
@@ -98,29 +128,13 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<number> {
   const policy: Policy = await loadPolicyFile(policyFile);
   say(`demo: policy ${relative(process.cwd(), o.policyPath) || o.policyPath} → ${policyFile}${scaled.length ? ` (maxSlew ×${o.speed} for the ${o.speed}× device clock)` : ''}`);
 
-  const sockDir = mkdtempSync(join(tmpdir(), 'edgegov-demo-'));
+  sockDir = mkdtempSync(join(tmpdir(), 'edgegov-demo-'));
   const socket = join(sockDir, 'edgegov.sock');
   // An empty sensor root: every signal comes from the simulated device, whatever this host has.
   const sysfsRoot = join(runDir, 'no-sensors');
   mkdirSync(sysfsRoot, { recursive: true });
   const journal = join(runDir, 'journal.jsonl');
   rmSync(journal, { force: true });
-
-  let stopReason: string | undefined;
-  let interrupted = false;
-  let hardStops = 0;
-  const children: DemoChild[] = [];
-  const onSignal = (sig: NodeJS.Signals) => {
-    interrupted = true;
-    stopReason ??= sig;
-    if (++hardStops >= 2) {
-      for (const c of children) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }
-      rmSync(sockDir, { recursive: true, force: true });
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   let stub: CloudStub | undefined;
   let load: LoadGenerator | undefined;
@@ -132,7 +146,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<number> {
     device: device.name, scenario: scenario.name, speed: o.speed, wallS: 0, durationS: durationMs / 1000,
     signals: {}, records: [], cloudLabel: o.cloudUrl ? 'cloud' : 'cloud STUB',
   };
-  const tty = o.live && io.out.isTTY === true;
+  const tty = o.live;
   let drawn = 0;
   let startedAt = Date.now();
 
@@ -148,7 +162,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<number> {
       '--sim-speed', String(o.speed), '--no-live', '--log-level', 'info',
     ], join(runDir, 'daemon.log'));
     children.push(daemon);
-    await waitForDaemon(socket, daemon, 20_000);
+    await waitForDaemon(socket, daemon, 20_000, () => interrupted);
     if (!interrupted) {
       gateway = spawnNode('gateway', [
         BIN, 'serve', '--policy', policyFile, '--models', models.dir, '--socket', socket, '--port', '0',
@@ -209,11 +223,6 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<number> {
     }
   } finally {
     if (tty) io.out.write(`${ESC}?25h`);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGINT', onSignal);
-    // Ctrl-C again during the stop still forces it (handled by onSignal's second call).
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
     await load?.stop();
     // Gateway first (it stops its engine and leaves the socket), then the daemon (safe tier, journal synced).
     if (gateway) await gateway.stop();

@@ -72,6 +72,25 @@ function childLine(stdout: string) {
 }
 
 describe('edgegov demo', () => {
+  it('bad flags, device or scenario: exit 1 naming the flag, before anything starts', () => {
+    const cases: [string[], RegExp][] = [
+      [['--scenario', 'no-such-scenario'], /--scenario: unknown scenario 'no-such-scenario' \(shipped: .*hot-car/],
+      [['--device', 'toaster'], /--device: .*toaster/],
+      [['--speed', '0'], /--speed: expected a factor in \(0, 1000\], got 0/],
+      [['--duration', 'soon'], /--duration: 'soon' is not a time/],
+      [['--users', '0'], /--users: expected an integer from 1 to 32/],
+      [['--cloud-url', 'ftp://x'], /--cloud-url: expected an http\(s\) URL/],
+    ];
+    for (const [args, re] of cases) {
+      const r = spawnSync(process.execPath, [cliPath, 'demo', '--data-dir', join(work, 'flags'), '--out', join(work, 'flags-run'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+      expect({ args, code: r.status }).toEqual({ args, code: 1 });
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    }
+    // Nothing was synthesized or started for a wrong flag.
+    expect(existsSync(join(work, 'flags', 'models'))).toBe(false);
+  });
+
   it('hot-car at 20× for 60 s: escalates and recovers, the engine changes tier, the cloud stub gets only non-private requests, no child left', async () => {
     const out = join(work, 'run-60s');
     const run = startDemo(['--scenario', 'hot-car', '--speed', '20', '--duration', '60s', '--out', out]);
