@@ -11,6 +11,11 @@ import { runTarget, TARGET_NAMES } from '../../scripts/fuzz/run.mjs';
 import { TraceParser } from '../../src/trace/reader.js';
 import { UserError } from '../../src/util/errors.js';
 import type { Sample } from '../../src/core/signals.js';
+import { parsePolicy } from '../../src/policy/load.js';
+import { convertTrace } from '../../src/trace/convert.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 interface FuzzResult { cases: number; failures: { input: string; why: string }[] }
 
@@ -69,5 +74,30 @@ describe('fuzz regressions', () => {
     expect(stats.skippedByKind['non-numeric']).toBe(1);
     // An unknown column's overflow is simply no reading.
     expect(parse('{"t_ms":0,"vendor_x":1e309}\n', 'strict').out).toEqual([{ t_ms: 0, vendor_x: undefined }]);
+  });
+
+  // Found by policy: nested `? ` complex keys (and chained alias keys) made YAML's toJS
+  // stringify each subtree into its parent's key, exponential in the depth (> 384 MB at 40).
+  it('YAML: nested complex keys and alias keys to mappings are refused at once, naming line:col', () => {
+    for (const [text, line] of [['? '.repeat(200) + '\n', 1], ['version: 1\na0: &a0 {x: 1}\na1: &a1 {*a0 : 1}\na2: {*a1 : 1}\n', 3]] as const) {
+      const t0 = performance.now();
+      const r = parsePolicy(text, 'bomb.yaml');
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(r.problems).toEqual([expect.objectContaining({ file: 'bomb.yaml', line, message: expect.stringMatching(/mapping key must be a plain name/) })]);
+    }
+    // A scalar alias as a key is still fine.
+    expect(parsePolicy('k: &k version\n*k : 1\n', 'ok.yaml').problems.some((p) => /plain name/.test(p.message))).toBe(false);
+  });
+  it('trace convert: a YAML input with nested complex keys is an input error naming file:line:col', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegov-fuzzreg-'));
+    try {
+      const input = path.join(dir, 'in.yaml');
+      fs.writeFileSync(input, 'rows:\n  - ' + '? '.repeat(60) + '\n');
+      await expect(convertTrace({ input, output: path.join(dir, 'out.csv'), maps: ['t_ms=t'] })).rejects.toSatisfy(
+        (e: unknown) => e instanceof UserError && /in\.yaml:2:\d+: a mapping key must be a plain name/.test(e.details.join('\n')),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
