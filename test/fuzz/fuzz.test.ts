@@ -100,4 +100,19 @@ describe('fuzz regressions', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // Found by pixel: a HotThreshold of 1e20 imported as a level whose clear point (set − 0.1)
+  // is the same double, so the policy the importer wrote could never clear.
+  it('import-pixel: an absurd threshold is refused with file:line:col instead of writing a broken policy', async () => {
+    const { importPixelConfig } = await import('../../src/policy/import-pixel.js');
+    const templateText = fs.readFileSync(path.join(__dirname, '../../policies/default.yaml'), 'utf8');
+    const cfg = JSON.stringify({ Sensors: [{ Name: 'cpu-0', Type: 'CPU', HotThreshold: ['NAN', 1e20, 'NAN', 'NAN', 'NAN', 'NAN', 'NAN'], HotHysteresis: [0, 0, 0, 0, 0, 0, 0] }] }, null, 2);
+    try {
+      importPixelConfig(cfg, 'big.json', { templateText, templateFile: 'policies/default.yaml' });
+      expect.unreachable('must refuse');
+    } catch (err) {
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).details.join('\n')).toMatch(/^big\.json:\d+:\d+: .*"HotThreshold"\[1\] is 100000000000000000000, out of range/m);
+    }
+  });
 });
