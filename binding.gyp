@@ -5,7 +5,7 @@
   'targets': [
     {
       'target_name': 'edgegov_native',
-      'sources': [ 'native/addon.cc', 'native/reader.cc', 'native/psi_watcher.cc' ],
+      'sources': [ 'native/addon.cc', 'native/reader.cc', 'native/psi_watcher.cc', 'native/peer_cred.cc' ],
       # The *_except target turns C++ exceptions on consistently (NAPI_CPP_EXCEPTIONS + flags).
       'dependencies': [ "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except" ],
       'defines': [

@@ -13,6 +13,7 @@ Napi::Value MonotonicNow(const Napi::CallbackInfo& info) {
 static Napi::Object InitEdgegov(Napi::Env env, Napi::Object exports) {
   edgegov::InitReader(env, exports);
   edgegov::InitPsiWatcher(env, exports);
+  edgegov::InitPeerCred(env, exports);
   exports.Set("monotonicMs", Napi::Function::New(env, edgegov::MonotonicNow, "monotonicMs"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;

@@ -14,5 +14,6 @@ inline double MonotonicMs() {
 
 void InitReader(Napi::Env env, Napi::Object exports);
 void InitPsiWatcher(Napi::Env env, Napi::Object exports);
+void InitPeerCred(Napi::Env env, Napi::Object exports);
 
 }  // namespace edgegov

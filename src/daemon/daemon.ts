@@ -58,6 +58,8 @@ export interface DaemonConfig {
   simScenario?: string;
   simSpeed?: number;
   maxClients?: number;
+  /** Gids whose members may reload and report besides the daemon's own uid (SO_PEERCRED). */
+  adminGids?: number[];
   /** A `report`ed tok/s is fed into samples for this long (ms). */
   reportFreshMs?: number;
 }
@@ -204,6 +206,7 @@ export class Daemon {
       socketPath: cfg.socketPath,
       listenFd: cfg.listenFd,
       maxClients: cfg.maxClients,
+      adminGids: cfg.adminGids,
       log: this.log.child({ component: 'ipc' }),
       onError: (code) => this.metrics?.ipcErrors.inc({ code }),
       handlers: {

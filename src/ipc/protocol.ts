@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   not_ready: 'the daemon has not made its first decision yet',
   policy_invalid: 'reload: the policy file has errors; the last good policy stays in force (see details)',
   policy_unreadable: 'reload: the policy file could not be read; the last good policy stays in force',
+  peer_refused: 'the connecting process is neither the daemon\'s user nor in the socket\'s group or the admin group (SO_PEERCRED); the connection is closed',
+  forbidden: 'a state-changing request (reload, report) from a peer that is not the daemon\'s user or in the admin group; the connection stays open',
   internal: 'an unexpected error inside the daemon (a bug); the connection stays open',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

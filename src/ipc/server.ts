@@ -9,6 +9,9 @@ import nodePath from 'node:path';
 import { EnvError } from '../util/errors.js';
 import { LineSplitter } from './line-splitter.js';
 import { TokenBucket } from './token-bucket.js';
+import { STATE_CHANGING_OPS, classifyPeer, supplementaryGroups, type PeerAccess, type PeerRole } from './peer-auth.js';
+import type { SensorBinding } from '../native/binding-interface.js';
+import { selectBinding } from '../native/native.js';
 import {
   MAX_LINE_BYTES, errorReply, parseRequest,
   type AdviseRequest, type Advice, type DaemonStatus, type DecisionEvent, type ErrorBody, type ErrorCode,
@@ -60,6 +63,14 @@ export interface IpcServerOptions {
   now?: () => number;
   /** Counts protocol errors sent, by code (metrics). */
   onError?: (code: ErrorCode) => void;
+  /** Reads SO_PEERCRED (default: the native addon, else the fallback, which cannot). */
+  peers?: Pick<SensorBinding, 'peerCredentials'>;
+  /** Gids whose members may send state-changing messages besides the daemon's own uid. */
+  adminGids?: readonly number[];
+  /** The daemon's uid (default: this process's). */
+  ownerUid?: number;
+  /** Supplementary groups of a peer pid (default: /proc/<pid>/status). */
+  groupsOf?: (pid: number) => number[];
 }
 
 interface Conn {
@@ -75,6 +86,7 @@ interface Conn {
   droppedInWindow: number;
   rateNotified: boolean;
   closing: boolean;
+  role: PeerRole;
 }
 
 export class IpcServer {
@@ -90,6 +102,11 @@ export class IpcServer {
   private readonly slowSubscriberBytes: number;
   private readonly maxBacklogBytes: number;
   private readonly now: () => number;
+  private readonly peers: Pick<SensorBinding, 'peerCredentials'>;
+  private access: PeerAccess;
+  private uncheckedLogged = false;
+  /** Connections refused by the SO_PEERCRED check since start. */
+  peersRefused = 0;
 
   constructor(private readonly opts: IpcServerOptions) {
     this.maxClients = opts.maxClients ?? 256;
@@ -99,6 +116,8 @@ export class IpcServer {
     this.slowSubscriberBytes = opts.slowSubscriberBytes ?? 64 * 1024;
     this.maxBacklogBytes = opts.maxBacklogBytes ?? 1024 * 1024;
     this.now = opts.now ?? (() => performance.now());
+    this.peers = opts.peers ?? selectBinding({ log: (line) => opts.log.warn({}, line) });
+    this.access = { ownerUid: opts.ownerUid ?? process.getuid?.() ?? 0, adminGids: opts.adminGids ?? [] };
     this.server = net.createServer({ allowHalfOpen: false }, (s) => this.accept(s));
     this.server.on('error', (err) => this.opts.log.warn({ err: String(err) }, 'ipc server error'));
   }
@@ -166,6 +185,27 @@ export class IpcServer {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
+    // libuv keeps the descriptor on the handle; Node has no public accessor for it.
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    // The file's group as it is now (an operator may chgrp the socket after start).
+    this.access.socketGid = socketGroup(this.opts.socketPath);
+    const peer = classifyPeer(
+      typeof fd === 'number' && fd >= 0 ? this.peers.peerCredentials(fd) : { ok: false, unsupported: false, why: 'the connection has no file descriptor to check' },
+      this.access,
+      this.opts.groupsOf ?? supplementaryGroups,
+    );
+    if (peer.unchecked && !this.uncheckedLogged) {
+      this.uncheckedLogged = true;
+      this.opts.log.warn({ socket: this.opts.socketPath }, `ipc peers are not checked: ${peer.why}`);
+    }
+    if (peer.role === 'refused') {
+      this.peersRefused++;
+      this.opts.onError?.('peer_refused');
+      this.opts.log.warn({ peer: peer.cred, why: peer.why }, 'ipc peer refused');
+      socket.end(JSON.stringify(errorReply(null, 'peer_refused', `refused: ${peer.why}`)) + '\n');
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
     const c: Conn = {
       id: this.nextConnId++,
       socket,
@@ -177,6 +217,7 @@ export class IpcServer {
       droppedInWindow: 0,
       rateNotified: false,
       closing: false,
+      role: peer.role,
     };
     this.conns.add(c);
     socket.on('close', () => {
@@ -230,6 +271,10 @@ export class IpcServer {
     }
     const req = parsed.req;
     const id = req.id;
+    if (c.role !== 'admin' && STATE_CHANGING_OPS.has(req.op)) {
+      this.fail(c, id, 'forbidden', `${req.op}: only the daemon's user or a member of its admin group may send this`, req.op);
+      return;
+    }
     try {
       switch (req.op) {
         case 'hello':
@@ -359,6 +404,14 @@ export class IpcServer {
       try { fs.unlinkSync(this.opts.socketPath); } catch { /* already gone */ }
       this.ownsPath = false;
     }
+  }
+}
+
+function socketGroup(path: string): number | undefined {
+  try {
+    return fs.statSync(path).gid;
+  } catch {
+    return undefined;
   }
 }
 

@@ -88,6 +88,21 @@ export interface PressureWatchHandle {
   close(): void;
 }
 
+/** The credentials of a Unix-socket peer, as the kernel recorded them at connect time. */
+export interface PeerCredentials {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * `ok: false` when the binding cannot ask the kernel (the TS fallback: Node has no API for
+ * SO_PEERCRED) or the kernel refused; `why` says so and what access then rests on.
+ */
+export type PeerCredentialsResult =
+  | ({ readonly ok: true } & PeerCredentials)
+  | { readonly ok: false; readonly why: string; /** true: this binding can never ask; false: the kernel refused for this fd. */ readonly unsupported: boolean };
+
 export interface SensorBinding {
   /** `native`, `fallback` or `mock`: shown in inventory, logs and metrics. */
   readonly name: 'native' | 'fallback' | 'mock';
@@ -98,6 +113,8 @@ export interface SensorBinding {
    * nothing is written to it.
    */
   watchPressure(spec: PressureTriggerSpec, cb: (ev: PressureEvent) => void): PressureWatchResult;
+  /** SO_PEERCRED of a connected Unix-domain socket's fd (the IPC server's access check). */
+  peerCredentials(fd: number): PeerCredentialsResult;
   /** Releases threads and fds the binding holds for pressure watching (idempotent). */
   close(): void;
 }
@@ -123,6 +140,8 @@ export const ERRNO = {
   ENODATA: 61,
   EBADMSG: 74,
   EOPNOTSUPP: 95,
+  ENOTSOCK: 88,
+  ENOPROTOOPT: 92,
   ESTALE: 116,
 } as const;
 

@@ -133,6 +133,11 @@ export function openFallbackReader(specs: readonly FileSpec[]): FileReader {
   };
 }
 
+/** What access rests on when peers cannot be identified (docs/protocol.md, "Who may do what"). */
+export const FALLBACK_PEER_WHY =
+  'the TypeScript fallback cannot read SO_PEERCRED (Node has no API for it): peers are not checked, access rests on ' +
+  "the socket file mode 0660 and its group alone, and every peer that can connect may reload and report";
+
 export function createFallbackBinding(timers: PollTimers = realTimers): SensorBinding {
   const watches = new Set<{ close(): void }>();
   return {
@@ -143,6 +148,7 @@ export function createFallbackBinding(timers: PollTimers = realTimers): SensorBi
       if (r.ok) watches.add(r.handle);
       return r;
     },
+    peerCredentials: () => ({ ok: false, unsupported: true, why: FALLBACK_PEER_WHY }),
     close() {
       for (const w of watches) w.close();
       watches.clear();

@@ -14,6 +14,7 @@ import type {
   PressureWatchResult,
   ReadBatch,
   SensorBinding,
+  PeerCredentialsResult,
 } from './binding-interface.js';
 import { ERRNO, errnoName, errnoOf, triggerText } from './binding-interface.js';
 import { parseKernelInt } from './int-parse.js';
@@ -50,6 +51,8 @@ export interface MockBinding extends SensorBinding {
   kill(path?: string, monoMs?: number): number;
   readonly reads: number;
   readonly openReaders: number;
+  /** Decides `peerCredentials(fd)`; default: the test process's own uid/gid/pid. */
+  peers: (fd: number) => PeerCredentialsResult;
 }
 
 export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBinding {
@@ -80,6 +83,8 @@ export function createMockBinding(opts: { passthrough?: boolean } = {}): MockBin
     attempts,
     armed,
     refuse: () => 0,
+    peers: () => ({ ok: true, pid: process.pid, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
+    peerCredentials: (fd) => mock.peers(fd),
     get reads() {
       return reads;
     },

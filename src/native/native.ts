@@ -32,6 +32,8 @@ export interface NativeAddon {
     readonly count: number;
   };
   probeTrigger(path: string, text: string, withNul: boolean): number;
+  /** SO_PEERCRED: `{pid, uid, gid}` or a negative errno. */
+  peerCredentials?(fd: number): { pid: number; uid: number; gid: number } | number;
 }
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -117,6 +119,13 @@ export function createNativeBinding(addon: NativeAddon): SensorBinding {
           },
         },
       };
+    },
+    peerCredentials(fd) {
+      // Feature-detected rather than an ABI bump: an older prebuild still loads and says so.
+      if (!addon.peerCredentials) return { ok: false, unsupported: true, why: 'this build of the native addon predates peerCredentials (rebuild it); access rests on the socket file mode 0660 and its group alone' };
+      const r = addon.peerCredentials(fd);
+      if (typeof r === 'number') return { ok: false, unsupported: false, why: `SO_PEERCRED on fd ${fd} failed: ${errnoName(-r)}` };
+      return { ok: true, pid: r.pid, uid: r.uid, gid: r.gid };
     },
     close() {
       listeners.clear();

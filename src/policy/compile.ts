@@ -84,6 +84,9 @@ function fmtBytes(b: number): string {
   return gib >= 1 ? `${Number(gib.toFixed(2))}GiB` : `${Number((b / 2 ** 20).toFixed(1))}MiB`;
 }
 
+/** What a quant may be called: the part of a model file name before `.gguf` (models.ts). */
+export const QUANT_NAME_RE = /^[A-Za-z0-9_]{1,64}$/;
+
 export function compilePolicy(raw: unknown, file: string, report: Reporter): Policy | undefined {
   let failed = false;
   const problem: Reporter = (p, m, o) => {
@@ -306,6 +309,12 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
     if (isObj(m.quants)) {
       if (Object.keys(m.quants).length === 0) problem(['model', 'quants'], 'names no quantization; give at least one, e.g. q4_k_m: { weights: 2GiB, qualityCost: 0.028 }');
       for (const [name, qv] of Object.entries(m.quants)) {
+        // A quant name picks a model file (`*-<quant>.gguf` in the models directory): it must stay
+        // a plain name, so no policy can point serve at a path of its choosing.
+        if (!QUANT_NAME_RE.test(name)) {
+          problem(['model', 'quants', name], `quant name "${name}" must be letters, digits and _ only (it selects a *-<quant>.gguf file in the models directory; no paths)`);
+          continue;
+        }
         if (!isObj(qv)) continue;
         const w = positive(['model', 'quants', name, 'weights'], q(['model', 'quants', name, 'weights'], qv.weights, 'bytes'), 'bytes');
         if (w === undefined || typeof qv.qualityCost !== 'number') continue;

@@ -130,6 +130,12 @@ export function parsePixelConfig(text: string, file: string): PixelConfig {
       return v.map((x, k) => {
         const n = pixelNumber(x);
         if (n !== undefined && Number.isNaN(n)) problems.push(`${here}: "${key}"[${k}] is ${JSON.stringify(x)}, not a number or "NAN"`);
+        // Far beyond any sensor's unit (found by fuzzing: at 1e20 a clear point 0.1 below set is
+        // the same double, so the imported policy could never clear).
+        else if (n !== undefined && !(Math.abs(n) <= MAX_PIXEL_VALUE)) {
+          problems.push(`${here}: "${key}"[${k}] is ${JSON.stringify(x)}, out of range (at most ${MAX_PIXEL_VALUE} in magnitude)`);
+          return undefined;
+        }
         return n !== undefined && Number.isNaN(n) ? undefined : n;
       });
     };
@@ -319,6 +325,9 @@ export interface ImportedLevel {
   /** The Pixel hysteresis; 0 means edgegov's minimal band was used. */
   hysteresisC: number;
 }
+
+/** No threshold or hysteresis of any real sensor comes near this (°C, mA, mV or %). */
+export const MAX_PIXEL_VALUE = 1e7;
 
 /** Hysteresis 0 in Pixel clears as soon as the value drops below the threshold; edgegov needs clear < set. */
 export const ZERO_HYSTERESIS_BAND_C = 0.1;

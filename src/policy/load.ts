@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { COMPLEX_KEY_MESSAGE, complexKeyOffset } from '../util/yaml-keys.js';
 import type { z } from 'zod';
 import { envErrorFrom, UserError } from '../util/errors.js';
 import { compilePolicy, type Path } from './compile.js';
@@ -271,6 +272,9 @@ export function parsePolicy(text: string, file: string): ParseResult {
   if (!isMap(doc.contents)) {
     return { problems: [at(doc.contents.range?.[0] ?? 0, `the policy must be a mapping of sections (version, name, sensors, …), found ${kindOfNode(doc.contents)}`)] };
   }
+
+  const complexKeyAt = complexKeyOffset(doc);
+  if (complexKeyAt >= 0) return { problems: [at(complexKeyAt, COMPLEX_KEY_MESSAGE)] };
 
   let data: unknown;
   try {

@@ -7,11 +7,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Gateway, sendJson } from './gateway.js';
 import { errorBody, parseChatRequest, RequestError } from './openai.js';
+import { GATEWAY_HTTP_LIMITS, answerClientError, httpServerOptions, type HttpLimits } from '../telemetry/http-limits.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // Announced too large: refuse before reading a byte of it.
+    const announced = Number(req.headers['content-length']);
+    if (announced > MAX_BODY_BYTES) {
+      reject(new RequestError(413, `request body of ${announced} bytes is larger than ${MAX_BODY_BYTES} bytes`, undefined, 'body_too_large'));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -28,21 +35,19 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export function createServeServer(gateway: Gateway, modelName: string): Server {
-  const server = createServer((req, res) => {
+export function createServeServer(gateway: Gateway, modelName: string, limits: HttpLimits = GATEWAY_HTTP_LIMITS): Server {
+  const server = createServer(httpServerOptions(limits), (req, res) => {
     route(gateway, modelName, req, res).catch((err: unknown) => {
       if (err instanceof RequestError) {
-        sendJson(res, err.status, errorBody(err.message, 'invalid_request_error', err.param, err.code));
+        // An unread body stays on the connection: close it rather than parse the rest as a request.
+        sendJson(res, err.status, errorBody(err.message, 'invalid_request_error', err.param, err.code), err.status === 413 ? { connection: 'close' } : {});
       } else {
         sendJson(res, 500, errorBody(`internal error: ${(err as Error)?.message ?? String(err)}`, 'server_error'));
       }
     });
   });
   // A broken HTTP request line or header: answer 400 and drop it, never throw.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError);
   return server;
 }
 

@@ -6,6 +6,7 @@
  * before the policy loader; it only depends on `yaml` and `zod`.
  */
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { COMPLEX_KEY_MESSAGE, complexKeyOffset } from '../util/yaml-keys.js';
 import type { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { UserError, envErrorFrom } from '../util/errors.js';
@@ -58,6 +59,8 @@ export function parseYamlWith<S extends z.ZodType>(
   };
   for (const e of doc.errors) problems.push(at(e.pos[0], e.message.split('\n')[0]));
   if (problems.length) return { problems };
+  const complexKeyAt = complexKeyOffset(doc);
+  if (complexKeyAt >= 0) return { problems: [at(complexKeyAt, COMPLEX_KEY_MESSAGE)] };
   const data: unknown = doc.toJS();
   const r = schema.safeParse(data);
   if (!r.success) {

@@ -5,6 +5,7 @@
  * cost nothing between scrapes — the sample loop only bumps counters and the histogram.
  */
 import http from 'node:http';
+import { METRICS_HTTP_LIMITS, answerClientError, httpServerOptions, type HttpLimits } from './http-limits.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../core/decision.js';
 import { SEVERITIES, severityIndex } from '../core/severity.js';
@@ -165,11 +166,18 @@ export interface MetricsServer {
 }
 
 /** `/metrics`, `/healthz` (the loop turns) and `/readyz` (a decision exists). */
-export async function serveMetrics(metrics: Metrics, host: string, port: number, ready: () => boolean): Promise<MetricsServer> {
-  const server = http.createServer((req, res) => {
+export async function serveMetrics(
+  metrics: Metrics, host: string, port: number, ready: () => boolean, limits: HttpLimits = METRICS_HTTP_LIMITS,
+): Promise<MetricsServer> {
+  const server = http.createServer(httpServerOptions(limits), (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      res.writeHead(405, { allow: 'GET, HEAD', connection: 'close' }).end();
+      return;
+    }
+    // A scrape has no body: one that announces a body is not a scraper; don't read it.
+    if ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined) {
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end('a GET to the metrics endpoint takes no body\n');
       return;
     }
     if (url === '/metrics') {
@@ -187,6 +195,7 @@ export async function serveMetrics(metrics: Metrics, host: string, port: number,
     }
   });
   server.keepAliveTimeout = 5000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve(); });

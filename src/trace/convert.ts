@@ -13,7 +13,8 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { COMPLEX_KEY_MESSAGE, complexKeyOffset } from '../util/yaml-keys.js';
 import type { Sample } from '../core/signals.js';
 import { UserError, envErrorFrom } from '../util/errors.js';
 import { compileMappings, CellError, type Cell, type CompiledMapping } from './expr.js';
@@ -275,8 +276,20 @@ async function openSource(opts: ConvertOptions, format: InputFormat): Promise<Ro
   }
   let doc: unknown;
   try {
-    doc = format === 'json' ? JSON.parse(text) : parseYaml(text);
+    if (format === 'json') doc = JSON.parse(text);
+    else {
+      const lc = new LineCounter();
+      const ydoc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+      if (ydoc.errors.length) throw ydoc.errors[0];
+      const k = complexKeyOffset(ydoc);
+      if (k >= 0) {
+        const { line, col } = lc.linePos(k);
+        throw new UserError(`${input}: not valid YAML`, [`${input}:${line}:${col}: ${COMPLEX_KEY_MESSAGE}`]);
+      }
+      doc = ydoc.toJS({ maxAliasCount: 100 });
+    }
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${input}: not valid ${format.toUpperCase()}`, [`${input}: ${(e as Error).message.split('\n')[0]}`]);
   }
   const { rows, where } = locateRows(doc, input, opts.rowsPath);

@@ -331,8 +331,12 @@ export class TraceParser {
         }
       }
       let v: number | undefined;
-      if (typeof raw === 'number') v = raw;
-      else if (raw === null) v = undefined;
+      if (typeof raw === 'number') {
+        // JSON.parse turns 1e309 into Infinity: a reading no sensor gives (the CSV path refuses it too).
+        if (Number.isFinite(raw)) v = raw;
+        else if (isKnownSignal(k)) throw new BadRow('non-numeric', k, 'not a finite number: the value overflows a double');
+        else v = undefined;
+      } else if (raw === null) v = undefined;
       else if (typeof raw === 'boolean') v = raw ? 1 : 0;
       else if (!isKnownSignal(k)) v = undefined;
       else throw new BadRow('non-numeric', k, `not a number: ${quoteCell(typeof raw === 'string' ? raw : JSON.stringify(raw))}`);

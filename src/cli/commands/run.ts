@@ -9,6 +9,7 @@ import { parseHostPort } from '../../telemetry/host-port.js';
 import { defaultSocketPath } from '../../ipc/socket-path.js';
 import { UserError } from '../../util/errors.js';
 import { typedText } from '../typed.js';
+import { resolveGroup } from '../../ipc/peer-auth.js';
 
 interface RunArgs {
   policy: string;
@@ -28,6 +29,7 @@ interface RunArgs {
   logFile?: string;
   live?: boolean;
   shutdownDeadlineMs: number;
+  adminGroup?: string;
 }
 
 /** A flag given twice: the last one wins (as with most daemons), never an array. */
@@ -56,12 +58,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('log-level', { type: 'string', coerce: lastOf, default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] })
       .option('log-file', { type: 'string', coerce: lastOf, describe: 'Append JSON logs to this file instead of stderr' })
       .option('live', { type: 'boolean', describe: 'Live view on stdout (default: when stdout is a TTY)' })
+      .option('admin-group', { type: 'string', coerce: lastOf, describe: 'Group (name or gid) whose members may reload and report besides the daemon\'s own user (checked with SO_PEERCRED)' })
       .option('shutdown-deadline-ms', { type: 'number', coerce: lastOf, default: 5000, describe: 'Force exit this long after SIGTERM' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     if (!(argv.journalMaxBytes >= 4096)) throw new UserError(`--journal-max-bytes: expected at least 4096, got ${typedText('--journal-max-bytes', argv.journalMaxBytes)}`);
     if (!(argv.shutdownDeadlineMs > 0)) throw new UserError(`--shutdown-deadline-ms: expected a positive number of milliseconds, got ${typedText('--shutdown-deadline-ms', argv.shutdownDeadlineMs)}`);
     if (argv.hz !== undefined && !(argv.hz > 0 && argv.hz <= 1000)) throw new UserError(`--hz: expected a rate in (0, 1000], got ${typedText('--hz', argv.hz)}`);
     if (!(argv.simSpeed > 0 && argv.simSpeed <= 1000)) throw new UserError(`--sim-speed: expected a factor in (0, 1000], got ${typedText('--sim-speed', argv.simSpeed)}`);
+    const adminGid = argv.adminGroup === undefined ? undefined : resolveGroup(argv.adminGroup);
+    if (argv.adminGroup !== undefined && adminGid === undefined) throw new UserError(`--admin-group: no group '${argv.adminGroup}' in /etc/group (give a name or a numeric gid)`);
     const metrics = argv.metrics === 'off' || argv.metrics === '' ? undefined : argv.metrics;
     if (metrics && !parseHostPort(metrics)) throw new UserError(`--metrics: expected host:port (or "off"), got '${argv.metrics}'`);
     // Loaded here, not at the top: other commands need not pay for the daemon's libraries.
@@ -91,6 +96,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         simDevice: argv.simDevice,
         simScenario: argv.simScenario,
         simSpeed: argv.simSpeed,
+        adminGids: adminGid === undefined ? [] : [adminGid],
       },
     });
 

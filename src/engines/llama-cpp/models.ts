@@ -3,7 +3,7 @@
  * or else any `*-<quant>.gguf` / `*.<quant>.gguf` file in the models directory.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize, sep } from 'node:path';
 import { EnvError } from '../../util/errors.js';
 import { MANIFEST_FILE, type SynthManifest } from '../../model/synth.js';
 
@@ -25,12 +25,20 @@ export function listModelFiles(modelsDir: string): ModelFile[] {
     try {
       const m = JSON.parse(readFileSync(join(modelsDir, MANIFEST_FILE), 'utf8')) as SynthManifest;
       for (const f of m.files ?? []) {
+        // Only plain names inside the directory: the manifest must not lead serve elsewhere.
+        if (typeof f.file !== 'string' || !insideDir(f.file)) {
+          throw new EnvError(`${join(modelsDir, MANIFEST_FILE)}: file ${JSON.stringify(f.file)} is not a file inside the models directory`);
+        }
+        if (typeof f.quant !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(f.quant)) {
+          throw new EnvError(`${join(modelsDir, MANIFEST_FILE)}: quant ${JSON.stringify(f.quant)} is not a plain quant name`);
+        }
         const path = join(modelsDir, f.file);
         try {
           byQuant.set(f.quant.toLowerCase(), { quant: f.quant.toLowerCase(), path, bytes: statSync(path).size });
         } catch { /* listed but missing: the suffix scan below may still find one */ }
       }
-    } catch {
+    } catch (err) {
+      if (err instanceof EnvError) throw err;
       throw new EnvError(`${join(modelsDir, MANIFEST_FILE)}: not a valid manifest (JSON with a files list)`);
     }
   }
@@ -43,6 +51,13 @@ export function listModelFiles(modelsDir: string): ModelFile[] {
     byQuant.set(quant, { quant, path, bytes: statSync(path).size });
   }
   return [...byQuant.values()];
+}
+
+/** A relative path that stays inside its directory (no absolute path, no `..` out of it). */
+function insideDir(rel: string): boolean {
+  if (!rel || isAbsolute(rel) || rel.includes('\0')) return false;
+  const n = normalize(rel);
+  return n !== '..' && !n.startsWith(`..${sep}`) && n !== '.';
 }
 
 export function resolveModelFile(modelsDir: string, quant: string): ModelFile {
