@@ -6,7 +6,9 @@
 //   EDGEGOV_BUILD_NATIVE=required  a failed build fails the install (CI on a machine with g++)
 //   EDGEGOV_BUILD_NATIVE=off       do not try at all
 //
-// On failure it prints exactly one line saying why and exits 0.
+// Order: a prebuild in prebuilds/<platform>-<arch>/ that loads in this Node (`npm run prebuild`
+// puts linux-x64 and linux-arm64 there for the package tarball); else a source build; else the
+// fallback. Exactly one line says which, and a failure exits 0 (unless required).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = (process.env.EDGEGOV_BUILD_NATIVE ?? 'auto').toLowerCase();
 const tag = 'edgegov: native addon';
+let prebuildNote = ''; // set when a prebuild exists but does not load here
 
 if (mode === 'off' || mode === '0') {
   console.log(`${tag} not built (EDGEGOV_BUILD_NATIVE=off); sensors will use the TypeScript fallback`);
@@ -27,7 +30,7 @@ function fail(why) {
     console.error(`${tag} build failed and EDGEGOV_BUILD_NATIVE=required: ${why}`);
     process.exit(1);
   }
-  console.log(`${tag} not built (${why}); sensors will use the TypeScript fallback`);
+  console.log(`${tag} not built (${prebuildNote}${why}); sensors will use the TypeScript fallback`);
   process.exit(0);
 }
 
@@ -49,6 +52,30 @@ function findNodeGyp() {
 }
 
 if (!['linux', 'android'].includes(process.platform)) fail(`platform ${process.platform} has no sysfs/PSI`);
+
+// A prebuild counts only if node-gyp-build (the runtime loader, prebuilds only) finds one for
+// this platform/arch/libc and it actually loads here; a child process keeps a bad .node from
+// taking the installer down.
+function tryPrebuild() {
+  if (!existsSync(join(root, 'prebuilds', `${process.platform}-${process.arch}`))) return { why: undefined };
+  const probe = `
+    const p = require('node-gyp-build').path(process.argv[1]);
+    const a = require(p);
+    if (a.abiVersion !== 1) throw new Error('ABI ' + a.abiVersion);
+    process.stdout.write(require('path').relative(process.argv[1], p));`;
+  const r = spawnSync(process.execPath, ['-e', probe, root], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, PREBUILDS_ONLY: '1' },
+  });
+  if (r.status === 0) return { file: r.stdout.trim() };
+  const msg = (r.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? `exit ${r.status}`;
+  return { why: msg.trim().slice(0, 200) };
+}
+const pre = tryPrebuild();
+if (pre.file) {
+  console.log(`${tag} from prebuild (${pre.file}); no compiler needed`);
+  process.exit(0);
+}
+prebuildNote = pre.why ? `prebuild for ${process.platform}-${process.arch} did not load: ${pre.why}; ` : '';
 const nodeGyp = findNodeGyp();
 if (!nodeGyp) fail('node-gyp not found');
 
@@ -86,4 +113,4 @@ if (r.status !== 0) {
   if (mode === 'required') process.stderr.write(out);
   fail(cause.replace(/\s+/g, ' ').slice(0, 240));
 }
-console.log(`${tag} built (build/Release/edgegov_native.node)`);
+console.log(`${tag} built from source (${prebuildNote}build/Release/edgegov_native.node)`);
