@@ -39,6 +39,18 @@ export interface CompiledPolicy {
   safeIdx: number;
   leanestIdx: number;
   criticalIdx: Int32Array;
+  /** Per estimator signal: what its fault does (FK_*), the role default resolved. */
+  faultKind: Uint8Array;
+  /** Per estimator signal: the tier of `onFault: cap <tier>` (−1 otherwise). */
+  faultCapIdx: Int32Array;
+  /** Per estimator signal: its declared fallback sensor's index (−1 = none). */
+  fallbackIdx: Int32Array;
+  /** Declared sensors whose fault caps the tier (cap or safe): the ones stageCaps looks at. */
+  faultWatchIdx: Int32Array;
+  /** Whether each fault consequence was the role default (for status and replay summaries). */
+  faultDefault: Uint8Array;
+  /** MemAvailable is not on this device (Policy.absentSignals): memory feasibility is not checked. */
+  memAbsent: boolean;
   memIdx: number;
   pctIdx: number;
   chargingIdx: number;
@@ -87,6 +99,18 @@ export function switchCostMs(a: TierSpec, b: TierSpec, c: SwitchCosts): number {
   return ms;
 }
 
+/** Fault consequences (docs/policy.md `onFault`). */
+export const FK_IGNORE = 0;
+export const FK_HOLD = 1;
+export const FK_CAP = 2;
+export const FK_SAFE = 3;
+
+/** The consequence in force for signal `i`, as the policy writes it (`cap lean`). */
+export function faultConsequenceName(cp: CompiledPolicy, i: number): string {
+  const k = cp.faultKind[i];
+  return k === FK_IGNORE ? 'ignore' : k === FK_HOLD ? 'hold' : k === FK_SAFE ? 'safe' : `cap ${cp.tiers[cp.faultCapIdx[i]].name}`;
+}
+
 const cache = new WeakMap<Policy, CompiledPolicy>();
 
 export function compilePolicy(policy: Policy): CompiledPolicy {
@@ -126,6 +150,26 @@ function build(policy: Policy): CompiledPolicy {
 
   const { offload, memory, battery } = policy.rules;
   const ctl = policy.control;
+  const n = probe.signals.length;
+  const faultKind = new Uint8Array(n);
+  const faultCapIdx = new Int32Array(n).fill(-1);
+  const fallbackIdx = new Int32Array(n).fill(-1);
+  const faultDefault = new Uint8Array(n).fill(1);
+  for (const spec of policy.sensors) {
+    const i = idx.get(spec.name)!;
+    const f = spec.onFault;
+    // Role defaults: a critical sensor with no value (and no substitute with one) forces the safe
+    // tier; any other sensor drops out of the rules.
+    faultKind[i] = f === undefined ? (spec.critical ? FK_SAFE : FK_IGNORE)
+      : f.kind === 'ignore' ? FK_IGNORE : f.kind === 'hold' ? FK_HOLD : f.kind === 'cap' ? FK_CAP : FK_SAFE;
+    if (f !== undefined) faultDefault[i] = 0;
+    if (f?.kind === 'cap') faultCapIdx[i] = tierIdx(f.tier, leanestIdx);
+    if (spec.fallback !== undefined) fallbackIdx[i] = idx.get(spec.fallback) ?? -1;
+  }
+  const faultWatchIdx = Int32Array.from(policy.sensors.flatMap((spec) => {
+    const i = idx.get(spec.name)!;
+    return faultKind[i] === FK_CAP || faultKind[i] === FK_SAFE ? [i] : [];
+  }));
   return {
     policy,
     signalNames: probe.signals.map((s) => s.name),
@@ -138,6 +182,8 @@ function build(policy: Policy): CompiledPolicy {
     safeIdx: tierIdx(ctl.safeTier, leanestIdx),
     leanestIdx,
     criticalIdx: Int32Array.from(probe.signals.flatMap((s, i) => (s.critical ? [i] : []))),
+    faultKind, faultCapIdx, fallbackIdx, faultWatchIdx, faultDefault,
+    memAbsent: policy.absentSignals?.includes('mem_avail_mb') === true,
     memIdx: idx.get('mem_avail_mb')!,
     pctIdx: idx.get('battery_pct')!,
     chargingIdx: idx.get('charging')!,

@@ -21,6 +21,8 @@ import { compilePolicy, type CompiledPolicy } from './compile.js';
 import { Estimator, type SignalEstimate } from '../estimator/estimator.js';
 import { healthName, H_OK } from '../estimator/health.js';
 import { MiB, fittingContextLength, needBytes } from './memory.js';
+import { FK_CAP, FK_IGNORE, FK_SAFE, faultConsequenceName } from './compile.js';
+import { unitOfSignal } from './signals.js';
 
 export interface GovernorState {
   /** The last decision published, if any. */
@@ -35,7 +37,12 @@ export interface StepResult {
 }
 
 const F_FORECAST = 1;
+/** The signal has no value and its fault consequence keeps the latched level (hold, cap, safe). */
 const F_UNUSABLE = 2;
+/** The signal has no value and `onFault: ignore`: the limit is not applied. */
+const F_IGNORED = 4;
+/** The signal has no value; the limit reads its fallback sensor instead. */
+const F_SUBSTITUTE = 8;
 
 const MEM_TIER = 1;
 const MEM_CONTEXT = 2;
@@ -156,6 +163,24 @@ class CoreState implements GovernorState {
   /** What caused the offload decided last (OFF_*; a hold keeps the cause it holds). */
   offloadCause = OFF_NONE;
   reasons: Reason[] = [];
+  // Per-step results of the stages (written by each stage, read by the later ones and the reasons).
+  stepSev = 0;
+  stepSevHeld = false;
+  stepLimitsMoved = false;
+  stepCapIdx = 0;
+  stepBattIdx = -1;
+  stepForcedIdx = -1;
+  stepSafe = false;
+  stepTarget = 0;
+  stepCand = 0;
+  stepDwellHeld = false;
+  stepRelaxTo = -1;
+  stepTierI = 0;
+  stepCtx = 0;
+  stepMem = 0;
+  stepBudget = NaN;
+  stepOffloadCause = OFF_NONE;
+  stepOffLvl = 0;
   /** Signature of what the reasons describe (besides limit levels and sensor health, which
    *  report their own changes); reasons are rebuilt when any of it changes. */
   readonly sig = new Int32Array(8).fill(-2);
@@ -248,15 +273,61 @@ export function sensorFaults(state: GovernorState): { signal: string; health: st
       out.push({ signal: s.name, health: healthName(est.health[i]) });
     }
   });
+  for (let ch = est.signals.length; ch < est.watch.n; ch++) {
+    if (est.watch.stuck[ch] === 1) out.push({ signal: est.watch.names[ch], health: 'stuck' });
+  }
   return out;
 }
 
+/** What a fault of each declared sensor does under this policy (for `status` and replay summaries). */
+export interface FaultConsequenceInForce {
+  signal: string;
+  /** `ignore`, `hold`, `safe` or `cap <tier>`. */
+  onFault: string;
+  /** True when it is the role default (critical → safe, else ignore), not written in the policy. */
+  byDefault: boolean;
+  /** The declared fallback that stands in first, if any. */
+  fallback?: string;
+  /** For a virtual sensor built from several zones: its other zones substitute for a stuck one. */
+  zonesSubstitute?: boolean;
+}
+
+export function faultConsequences(policy: Policy): FaultConsequenceInForce[] {
+  const cp = compilePolicy(policy);
+  return policy.sensors.map((spec) => {
+    const i = cp.signalIndex.get(spec.name)!;
+    const out: FaultConsequenceInForce = { signal: spec.name, onFault: faultConsequenceName(cp, i), byDefault: cp.faultDefault[i] === 1 };
+    if (spec.fallback !== undefined) out.fallback = spec.fallback;
+    if (spec.source !== undefined && spec.source.kind !== 'weighted') out.zonesSubstitute = true;
+    return out;
+  });
+}
+
+/**
+ * One sample through the core. Like Linux's power_allocator (`power_allocator_throttle` →
+ * estimate, divvy up, grant), the loop is a fixed sequence of named stages, each writing its
+ * result into the state's per-step fields (no per-sample allocation besides the decision):
+ *
+ *   estimate → severity → caps → relax/dwell → memory fit → offload → decision + reasons → bookkeeping
+ */
 export function step(state: GovernorState, sample: Sample, policy: Policy): StepResult {
   let s = state instanceof CoreState ? state : new CoreState(policy);
   if (s.policy !== policy) s = s.reloaded(policy);
-  const cp = s.cp;
-  const est = s.est;
   const t = sample.t_ms;
+  stageEstimate(s, sample, t);
+  stageSeverity(s, t);
+  stageCaps(s);
+  stageRelaxDwell(s, t);
+  stageMemoryFit(s, sample, t);
+  stageOffload(s, t);
+  const { decision, changed } = stageDecision(s, t);
+  stageBookkeeping(s, t, decision, changed);
+  return { state: s, decision, changed };
+}
+
+/** The estimator, and the MemAvailable slope hidden while our own footprint growth lands. */
+function stageEstimate(s: CoreState, sample: Sample, t: number): void {
+  const { cp, est } = s;
   est.update(sample);
   if (s.memPendingBytes > 0) {
     const avail = est.current[cp.memIdx];
@@ -268,24 +339,41 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   }
   if (s.memPendingBytes > 0 || t < s.memSettleUntilT) est.clearSlope(cp.memIdx, t);
   if (s.tierIdx >= 0 && s.tierSinceT !== s.tierSinceT) s.tierSinceT = s.contextSinceT = t;
+}
 
-  // 1. Severity per limit, with hysteresis, on the effective value = the worse of the
-  //    smoothed value and its forecast (so the forecast escalates early and a
-  //    forecast-entered level clears only when value and forecast are both past clearAt).
+/**
+ * 1. Severity per limit, with hysteresis, on the effective value = the worse of the smoothed
+ *    value and its forecast (so the forecast escalates early and a forecast-entered level clears
+ *    only when value and forecast are both past clearAt). A limit whose signal has no value reads
+ *    its substitute (the sensor's `fallback`) when that has one; otherwise the sensor's `onFault`
+ *    decides: `ignore` drops the limit, the others keep its latched level (missing is never cool).
+ *    Then the published severity is held for the dwell.
+ */
+function stageSeverity(s: CoreState, t: number): void {
+  const { cp, est } = s;
   let sev = 0;
-  let unusableLimit = false;
   let limitsMoved = false;
   const limits = cp.limits;
   for (let li = 0; li < limits.length; li++) {
     const L = limits[li];
-    const i = L.signalIdx;
+    let i = L.signalIdx;
     const prevLvl = s.levels[li];
     let lvl = prevLvl;
+    let flags = 0;
     if (!est.usable[i]) {
-      // Missing ≠ cool: keep the latched level; the safe-tier floor below covers the unknown.
-      if (s.limitFlags[li] !== F_UNUSABLE) limitsMoved = true;
-      s.limitFlags[li] = F_UNUSABLE;
-      unusableLimit = true;
+      const fb = cp.fallbackIdx[i];
+      if (fb >= 0 && est.usable[fb]) { i = fb; flags = F_SUBSTITUTE; }
+    }
+    if (!est.usable[i]) {
+      if (cp.faultKind[i] === FK_IGNORE) {
+        // The signal drops out of the rules: its limit is not applied while it has no value.
+        lvl = -1;
+        flags = F_IGNORED;
+      } else flags = F_UNUSABLE; // keep the latched level; stageCaps applies the consequence
+      if (flags !== s.limitFlags[li] || lvl !== prevLvl) limitsMoved = true;
+      s.limitFlags[li] = flags;
+      s.levels[li] = lvl;
+      s.forecastSinceT[li] = NaN;
     } else {
       const v = est.value[i];
       const f = est.forecast[i];
@@ -306,11 +394,10 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
           else if (lvl > byValue + 1) lvl = byValue + 1;
         } else s.forecastSinceT[li] = NaN;
       } else s.forecastSinceT[li] = NaN;
-      let flags = 0;
       if (lvl >= 0) {
         const crossed = rising ? v >= set[lvl] : v <= set[lvl];
         const held = lvl <= prevLvl && (s.limitFlags[li] & F_FORECAST) === 0 && (rising ? v >= clear[lvl] : v <= clear[lvl]);
-        if (!crossed && !held) flags = F_FORECAST;
+        if (!crossed && !held) flags |= F_FORECAST;
       }
       if (flags !== s.limitFlags[li] || lvl !== prevLvl) limitsMoved = true;
       s.limitFlags[li] = flags;
@@ -326,15 +413,32 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let sevHeld = false;
   if (sev < s.sev && t - s.sevSinceT < cp.dwellMs) { sev = s.sev; sevHeld = true; }
   if (sev !== s.sev) { s.sev = sev; s.sevSinceT = t; }
+  s.stepSev = sev;
+  s.stepSevHeld = sevHeld;
+  s.stepLimitsMoved = limitsMoved;
+}
 
-  // 2. The leanest tier anything demands: severity caps, sensor faults, battery.
-  const capIdx = cp.capBySeverity[sev];
+/**
+ * 2. The leanest tier anything demands: severity caps, sensor-fault consequences (only for a
+ *    signal with no value and no substitute with one), an unknown MemAvailable, battery.
+ */
+function stageCaps(s: CoreState): void {
+  const { cp, est } = s;
+  const capIdx = cp.capBySeverity[s.stepSev];
   let safe = false;
-  const crit = cp.criticalIdx;
-  for (let k = 0; k < crit.length; k++) if (!est.usable[crit[k]]) { safe = true; break; }
-  const memUsable = est.usable[cp.memIdx] === 1;
   let forcedIdx = -1;
-  if (safe || unusableLimit || !memUsable) forcedIdx = cp.safeIdx;
+  const watched = cp.faultWatchIdx;
+  for (let k = 0; k < watched.length; k++) {
+    const i = watched[k];
+    if (est.usable[i]) continue;
+    const fb = cp.fallbackIdx[i];
+    if (fb >= 0 && est.usable[fb]) continue;
+    const kind = cp.faultKind[i];
+    if (kind === FK_SAFE) safe = true;
+    else if (kind === FK_CAP && cp.faultCapIdx[i] > forcedIdx) forcedIdx = cp.faultCapIdx[i];
+  }
+  const memUsable = est.usable[cp.memIdx] === 1;
+  if (safe || (!memUsable && !cp.memAbsent)) forcedIdx = Math.max(forcedIdx, cp.safeIdx);
 
   let battIdx = -1;
   const chargingKnown = est.usable[cp.chargingIdx] === 1;
@@ -355,9 +459,21 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let target = capIdx;
   if (battIdx > target) target = battIdx;
   if (forcedIdx > target) target = forcedIdx;
+  s.stepCapIdx = capIdx;
+  s.stepBattIdx = battIdx;
+  s.stepForcedIdx = forcedIdx;
+  s.stepSafe = safe;
+  s.stepTarget = target;
+}
 
-  // 3. Dwell and step limits: escalate now (at most maxEscalateStep, except to the safe
-  //    floor), relax only after dwellMs at the current tier and relaxStep at a time.
+/**
+ * 3. Dwell and step limits: escalate now (at most maxEscalateStep, except to a fault's floor),
+ *    relax only after the (backed-off, switch-cost-amortised) dwell and relaxStep at a time.
+ */
+function stageRelaxDwell(s: CoreState, t: number): void {
+  const { cp } = s;
+  const target = s.stepTarget;
+  const forcedIdx = s.stepForcedIdx;
   const prev = s.tierIdx;
   let cand: number;
   let dwellHeld = false;
@@ -372,14 +488,25 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     if (t - s.tierSinceT >= relaxWaitMs(s, prev, next)) cand = next;
     else { cand = prev; dwellHeld = true; relaxTo = next; }
   } else cand = prev;
+  s.stepCand = cand;
+  s.stepDwellHeld = dwellHeld;
+  s.stepRelaxTo = relaxTo;
+}
 
-  // 4. Memory feasibility: the first tier at or leaner than the candidate that fits,
-  //    clamping its context or stepping the quant first as the policy prefers.
+/**
+ * 4. Memory feasibility: the first tier at or leaner than the candidate that fits, clamping its
+ *    context or stepping the quant first as the policy prefers (docs/core.md §4).
+ */
+function stageMemoryFit(s: CoreState, sample: Sample, t: number): void {
+  const { cp, est } = s;
+  const cand = s.stepCand;
+  const prev = s.tierIdx;
   const tiers = cp.tiers;
   const model = cp.policy.model;
+  const memUsable = est.usable[cp.memIdx] === 1;
   let tierI = cand;
   let ctx = tiers[cand].contextLength;
-  let mem = memUsable ? 0 : MEM_UNKNOWN;
+  let mem = memUsable || cp.memAbsent ? 0 : MEM_UNKNOWN;
   let budget = NaN;
   if (!memUsable) s.memPrev1 = s.memPrev2 = s.memPrevEngine1 = s.memPrevEngine2 = NaN; // the kill detector restarts from fresh readings
   if (memUsable) {
@@ -429,12 +556,28 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
       if (tierI === prev && ctx > s.contextLength && t - s.contextSinceT < cp.dwellMs) {
         ctx = s.contextLength;
         mem |= MEM_CONTEXT;
-        dwellHeld = true;
+        s.stepDwellHeld = true;
       }
     }
   }
+  s.stepTierI = tierI;
+  s.stepCtx = ctx;
+  s.stepMem = mem;
+  s.stepBudget = budget;
+}
 
-  // 5. Offload: pause / cloud by severity, cloud when local decode stays below the floor.
+/**
+ * 5. Offload: pause / cloud by severity, cloud when local decode stays below the floor.
+ *    Returning from cloud/pause toward local is a relax like any other and waits for the (scaled)
+ *    dwell; going to cloud/pause never waits. Without this the offload was a fast bang-bang
+ *    actuator on a fast node: on the boxed RK3588 `severe` sent work to the cloud, the hotspot
+ *    (τ seconds) fell past clearAt within seconds, work came back, and it cycled every ~30–100 s.
+ *    A memory pause ends as soon as the (already trust-windowed) budget fits again.
+ */
+function stageOffload(s: CoreState, t: number): void {
+  const { cp, est } = s;
+  const sev = s.stepSev;
+  const mem = s.stepMem;
   const tokI = cp.tokIdx;
   const tok = est.raw[tokI];
   if (cp.minLocalTokS === cp.minLocalTokS && tok === tok && tok > 0 && est.usable[tokI]) {
@@ -447,58 +590,68 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   else if (sev >= cp.pauseAtSev) offloadCause = OFF_PAUSE_SEV;
   else if (cp.cloudAllowed && sev >= cp.cloudAtSev) offloadCause = OFF_CLOUD_SEV;
   else if (cp.cloudAllowed && s.slowSinceT === s.slowSinceT && t - s.slowSinceT >= cp.dwellMs) offloadCause = OFF_CLOUD_SLOW;
-  // Returning from cloud/pause toward local is a relax like any other and waits for the (scaled)
-  // dwell; going to cloud/pause never waits. Without this the offload was a fast bang-bang
-  // actuator on a fast node: on the boxed RK3588 `severe` sent work to the cloud, the hotspot
-  // (τ seconds) fell past clearAt within seconds, work came back, and it cycled every ~30–100 s.
-  // A memory pause ends as soon as the (already trust-windowed) budget fits again.
   let offLvl = offloadLevel(offloadCause);
   const prevOffLvl = s.offloadLvl;
   if (offLvl < prevOffLvl && s.offloadCause !== OFF_MEMORY && t - s.offloadSinceT < cp.dwellMs * s.dwellScale) {
     offLvl = prevOffLvl;
     offloadCause = OFF_HELD;
-    dwellHeld = true;
+    s.stepDwellHeld = true;
   }
-  const offload = offLvl === 0 ? 'local' : offLvl === 1 ? 'cloud' : 'pause';
+  s.stepOffloadCause = offloadCause;
+  s.stepOffLvl = offLvl;
+}
 
-  // 6. The decision.
-  const T = tiers[tierI];
+/** 6. The decision, and its reasons — rebuilt only when the knobs or the binding constraints change. */
+function stageDecision(s: CoreState, t: number): { decision: Decision; changed: boolean } {
+  const { cp, est } = s;
+  const tierI = s.stepTierI;
+  const offLvl = s.stepOffLvl;
+  const T = cp.tiers[tierI];
   const decision: Decision = {
     t_ms: t,
-    severity: SEVERITIES[sev],
+    severity: SEVERITIES[s.stepSev],
     tier: T.name,
     tierIndex: tierI,
     quant: T.quant,
-    contextLength: ctx,
+    contextLength: s.stepCtx,
     batchSize: T.batchSize,
     threads: T.threads,
     pacingMs: T.pacingMs,
-    offload,
+    offload: offLvl === 0 ? 'local' : offLvl === 1 ? 'cloud' : 'pause',
     ttlMs: cp.ttlMs,
-    safe,
+    safe: s.stepSafe,
     reasons: s.reasons,
   };
   const last = s.last;
   const changed = last === undefined || !sameKnobs(last, decision);
 
-  // Reasons: rebuilt only when the knobs or the binding constraints change.
   const sig = s.sig;
-  let sigChanged = changed || limitsMoved || est.healthChanged;
-  if (sig[0] !== capIdx) { sig[0] = capIdx; sigChanged = true; }
-  if (sig[1] !== battIdx) { sig[1] = battIdx; sigChanged = true; }
-  if (sig[2] !== forcedIdx) { sig[2] = forcedIdx; sigChanged = true; }
-  if (sig[3] !== mem) { sig[3] = mem; sigChanged = true; }
-  const dh = dwellHeld ? 2 + relaxTo : 0;
+  let sigChanged = changed || s.stepLimitsMoved || est.healthChanged;
+  if (sig[0] !== s.stepCapIdx) { sig[0] = s.stepCapIdx; sigChanged = true; }
+  if (sig[1] !== s.stepBattIdx) { sig[1] = s.stepBattIdx; sigChanged = true; }
+  if (sig[2] !== s.stepForcedIdx) { sig[2] = s.stepForcedIdx; sigChanged = true; }
+  if (sig[3] !== s.stepMem) { sig[3] = s.stepMem; sigChanged = true; }
+  const dh = s.stepDwellHeld ? 2 + s.stepRelaxTo : 0;
   if (sig[4] !== dh) { sig[4] = dh; sigChanged = true; }
-  if (sig[5] !== offloadCause) { sig[5] = offloadCause; sigChanged = true; }
+  if (sig[5] !== s.stepOffloadCause) { sig[5] = s.stepOffloadCause; sigChanged = true; }
   if (sig[6] !== tierI) { sig[6] = tierI; sigChanged = true; }
-  const sh = sevHeld ? 1 : 0;
+  const sh = s.stepSevHeld ? 1 : 0;
   if (sig[7] !== sh) { sig[7] = sh; sigChanged = true; }
   if (sigChanged) {
-    s.reasons = buildReasons(s, sev, capIdx, battIdx, mem, budget, dwellHeld, offloadCause, safe, tierI, cand, ctx, t, sevHeld, relaxTo);
+    s.reasons = buildReasons(s, t);
     decision.reasons = s.reasons;
   }
+  return { decision, changed };
+}
 
+/** 7. What the next sample needs: relax back-off, dwell timers, offload timer, footprint. */
+function stageBookkeeping(s: CoreState, t: number, decision: Decision, changed: boolean): void {
+  const { cp, est } = s;
+  const prev = s.tierIdx;
+  const prevOffLvl = s.offloadLvl;
+  const tierI = s.stepTierI;
+  const offLvl = s.stepOffLvl;
+  const ctx = s.stepCtx;
   // Relax back-off over both actuators: the tier and the offload (local < cloud < pause).
   const escalated = prev >= 0 && (tierI > prev || offLvl > prevOffLvl);
   const relaxed = prev >= 0 && !escalated && (tierI < prev || offLvl < prevOffLvl);
@@ -512,7 +665,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     s.lastRelaxT = t;
   }
   if (offLvl !== prevOffLvl) { s.offloadLvl = offLvl; s.offloadSinceT = t; }
-  if (offloadCause !== OFF_HELD) s.offloadCause = offloadCause;
+  if (s.stepOffloadCause !== OFF_HELD) s.offloadCause = s.stepOffloadCause;
   if (tierI !== prev) {
     s.tierSinceT = t;
     s.contextSinceT = t;
@@ -521,7 +674,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   s.tierIdx = tierI;
   s.contextLength = ctx;
   if (changed) {
-    const held = needBytes(model, cp.tierWeightsBytes[tierI], ctx, T.batchSize);
+    const held = needBytes(cp.policy.model, cp.tierWeightsBytes[tierI], ctx, cp.tiers[tierI].batchSize);
     // Settle for one slope window after our own footprint GROWS (see memSettleUntilT). A
     // shrink frees memory — no false alarm to hide — and an outside squeeze must stay visible.
     if (held > s.heldBytes) {
@@ -532,7 +685,6 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
     s.heldBytes = held;
   }
   s.last = decision;
-  return { state: s, decision, changed };
 }
 
 /**
@@ -610,32 +762,40 @@ function levelOf(set: Float64Array, clear: Float64Array, rising: boolean, e: num
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 const fmt = (x: number): string => String(round2(x));
 
-function buildReasons(
-  s: CoreState, sev: number, capIdx: number, battIdx: number, mem: number, budget: number,
-  dwellHeld: boolean, offloadCause: number, safe: boolean, tierI: number, cand: number, ctx: number, t: number,
-  sevHeld: boolean, relaxTo: number,
-): Reason[] {
+function buildReasons(s: CoreState, t: number): Reason[] {
+  const sev = s.stepSev, capIdx = s.stepCapIdx, battIdx = s.stepBattIdx, mem = s.stepMem, budget = s.stepBudget;
+  const dwellHeld = s.stepDwellHeld, offloadCause = s.stepOffloadCause, safe = s.stepSafe, tierI = s.stepTierI;
+  const cand = s.stepCand, ctx = s.stepCtx, sevHeld = s.stepSevHeld, relaxTo = s.stepRelaxTo;
   const { cp, est } = s;
   const reasons: Reason[] = [];
   const tiers = cp.tiers;
+  const unitLabel = (name: string): string => {
+    const u = unitOfSignal(name) ?? (/_c$/.test(name) ? 'C' : /_w$/.test(name) ? 'W' : '');
+    return u === 'C' ? '°C' : u;
+  };
   const faultText = (i: number): string => {
     const h = healthName(est.health[i]);
     const since = est.faultSinceT[i];
     const cause = healthName(est.faultCause[i]);
     if (h === 'failed') return `failed (${cause} for ${fmt((t - since) / 1000)} s, longer than the ${est.signals[i].holdMs} ms hold)`;
-    if (h === 'stuck') return `stuck (no change over ${cp.policy.control.stuckSamples} samples while others moved)`;
+    if (h === 'stuck') return est.watch.describe(i, unitLabel);
     if (h === 'missing' && est.lastGoodT[i] !== est.lastGoodT[i]) return 'missing (never reported)';
     return h;
   };
+  const onFault = (i: number): string => `onFault: ${faultConsequenceName(cp, i)}`;
+  const fallbackOf = (i: number): number => {
+    const fb = cp.fallbackIdx[i];
+    return fb >= 0 && est.usable[fb] ? fb : -1;
+  };
 
-  // Failed critical sensors first: they put the governor in the safe tier.
+  // Sensors whose fault forces the safe tier first (critical ones by default).
   if (safe) {
-    for (const i of cp.criticalIdx) {
-      if (est.usable[i]) continue;
-      const name = est.signals[i].name;
+    for (const i of cp.faultWatchIdx) {
+      if (est.usable[i] || cp.faultKind[i] !== FK_SAFE || fallbackOf(i) >= 0) continue;
+      const spec = est.signals[i];
       reasons.push({
-        rule: 'sensor-fault', signal: name,
-        message: `critical sensor ${name} ${faultText(i)}: safe tier ${tiers[cp.safeIdx].name}`,
+        rule: 'sensor-fault', signal: spec.name,
+        message: `${spec.critical ? 'critical sensor ' : ''}${spec.name} ${faultText(i)}: safe tier ${tiers[cp.safeIdx].name} (${onFault(i)})`,
       });
     }
   }
@@ -648,47 +808,68 @@ function buildReasons(
     const L = cp.limits[li];
     const lvl = s.levels[li];
     const severity: Severity = SEVERITIES[L.severity[lvl]];
-    const i = L.signalIdx;
     const flags = s.limitFlags[li];
     if (flags & F_UNUSABLE) {
+      const i = L.signalIdx;
+      const kind = cp.faultKind[i];
+      const cap = kind === FK_CAP ? `, at most tier ${tiers[cp.faultCapIdx[i]].name}` : kind === FK_SAFE ? `, safe tier ${tiers[cp.safeIdx].name}` : '';
       reasons.push({ rule: 'sensor-fault', signal: L.signal, severity,
-        message: `${L.signal} ${faultText(i)}: holding ${severity} and at most tier ${tiers[cp.safeIdx].name}` });
+        message: `${L.signal} ${faultText(i)}: holding ${severity}${cap} (${onFault(i)})` });
       continue;
     }
+    const i = flags & F_SUBSTITUTE ? cp.fallbackIdx[L.signalIdx] : L.signalIdx;
+    const via = flags & F_SUBSTITUTE ? ` (from its fallback ${est.signals[i].name})` : '';
     const value = round2(est.value[i]);
     const cmp = L.rising ? '≥' : '≤';
     if (flags & F_FORECAST) {
       const forecast = round2(est.forecast[i]);
       const tt = est.timeToLimitS(i, L.setAt[lvl]);
       const r: Reason = { rule: 'forecast', signal: L.signal, value, threshold: L.setAt[lvl], forecast, severity,
-        message: `${L.signal} ${fmt(value)} forecast ${fmt(forecast)} in ${fmt(cp.horizonS)} s ${cmp} ${L.setAt[lvl]}${tt === undefined ? '' : ` (in ${fmt(tt)} s)`}: ${severity}` };
+        message: `${L.signal}${via} ${fmt(value)} forecast ${fmt(forecast)} in ${fmt(cp.horizonS)} s ${cmp} ${L.setAt[lvl]}${tt === undefined ? '' : ` (in ${fmt(tt)} s)`}: ${severity}` };
       if (tt !== undefined) r.timeToLimitS = round2(tt);
       reasons.push(r);
     } else if (L.rising ? est.value[i] >= L.setAt[lvl] : est.value[i] <= L.setAt[lvl]) {
       reasons.push({ rule: 'limit', signal: L.signal, value, threshold: L.setAt[lvl], severity,
-        message: `${L.signal} ${fmt(value)} ${cmp} ${L.setAt[lvl]}: ${severity}` });
+        message: `${L.signal}${via} ${fmt(value)} ${cmp} ${L.setAt[lvl]}: ${severity}` });
     } else {
       reasons.push({ rule: 'limit', signal: L.signal, value, threshold: L.clearAt[lvl], severity,
-        message: `${L.signal} ${fmt(value)} holds ${severity} until it passes ${L.clearAt[lvl]} (hysteresis)` });
+        message: `${L.signal}${via} ${fmt(value)} holds ${severity} until it passes ${L.clearAt[lvl]} (hysteresis)` });
     }
   }
 
-  // Unusable signals that are neither critical nor limited, and held readings: informative.
+  // Other faults of declared sensors — held readings, substitutes, dropped limits — say what they do.
   est.signals.forEach((spec, i) => {
     const h = est.health[i];
-    if (h === H_OK || !spec.declared || spec.critical && !est.usable[i]) return;
+    if (h === H_OK || !spec.declared) return;
+    const usable = est.usable[i] === 1;
+    const kind = cp.faultKind[i];
+    if (!usable && kind === FK_SAFE && fallbackOf(i) < 0) return; // named above
     if (cp.limits.some((l, li) => l.signalIdx === i && (s.limitFlags[li] & F_UNUSABLE) && s.levels[li] >= 0)) return;
-    const held = est.usable[i] === 1;
     const limited = cp.limits.some((l) => l.signalIdx === i);
     // A declared sensor that nothing reads and that never reported is just absent here.
-    if (!limited && est.lastGoodT[i] !== est.lastGoodT[i]) return;
-    reasons.push({
-      rule: 'sensor-fault', signal: spec.name,
-      ...(held ? { value: round2(est.current[i]) } : {}),
-      message: held ? `${spec.name} ${healthName(h)}: holding last good value ${fmt(est.current[i])}`
-        : `${spec.name} ${faultText(i)}${limited ? `: at most tier ${tiers[cp.safeIdx].name}` : ''}`,
-    });
+    if (!limited && kind === FK_IGNORE && est.lastGoodT[i] !== est.lastGoodT[i]) return;
+    if (usable) {
+      reasons.push({ rule: 'sensor-fault', signal: spec.name, value: round2(est.current[i]),
+        message: `${spec.name} ${healthName(h)}: holding last good value ${fmt(est.current[i])}` });
+      return;
+    }
+    const fb = fallbackOf(i);
+    let what: string;
+    if (fb >= 0) what = `its fallback ${est.signals[fb].name} (${fmt(est.current[fb])}) stands in`;
+    else if (kind === FK_IGNORE) what = limited ? `its limits are not applied (${onFault(i)})` : `not used (${onFault(i)})`;
+    else if (kind === FK_CAP) what = `at most tier ${tiers[cp.faultCapIdx[i]].name} (${onFault(i)})`;
+    else what = `its limits keep their latched severity (${onFault(i)})`;
+    reasons.push({ rule: 'sensor-fault', signal: spec.name, message: `${spec.name} ${faultText(i)}: ${what}` });
   });
+
+  // Raw zones judged stuck: their virtual sensor reads its other zones (the substitute).
+  const watch = est.watch;
+  for (let ch = est.signals.length; ch < watch.n; ch++) {
+    if (watch.stuck[ch] !== 1) continue;
+    const name = watch.names[ch];
+    reasons.push({ rule: 'sensor-fault', signal: name,
+      message: `${name} ${watch.describe(ch, unitLabel)}: left out, its virtual sensor reads its other zones` });
+  }
 
   if (mem & MEM_UNKNOWN) {
     reasons.push({ rule: 'memory', signal: 'mem_avail_mb',

@@ -8,7 +8,8 @@
  * Per signal and sample:
  *  1. the reading (virtual sensors computed from `zone.<type>` keys, others read by name);
  *  2. health: missing / out-of-range / spike (slew since the last good reading faster than
- *     `maxSlewPerS`) / stuck (identical for `stuckSamples` samples while other signals moved);
+ *     `maxSlewPerS`) / stuck (flat within its own quantum for `stuckAfterMs` while a physically
+ *     coupled signal moved materially — evidence, not silence; see stuck.ts);
  *  3. a bad reading holds the last good value for at most `holdMs`, then the signal is `failed`
  *     and has no value at all (missing ≠ zero: consumers must treat it as unknown, never cool);
  *  4. an EMA with time constant `smoothingMs` (dt from t_ms): alpha = 1 − exp(−dt/τ);
@@ -19,9 +20,9 @@
  *     settling exponential when the rise is visibly slowing (see `rise`).
  */
 import type { Policy } from '../policy/types.js';
-import { unitOfSignal } from '../core/signals.js';
 import { compileVirtuals, computeVirtuals, type CompiledVirtuals } from './virtual.js';
 import { H_FAILED, H_MISSING, H_OK, H_OUT_OF_RANGE, H_SPIKE, H_STUCK, healthName, type SensorHealth } from './health.js';
+import { FlatWatch, POWER_EVIDENCE_W } from './stuck.js';
 
 /** Signals the governor's rules read even when the policy declares no sensor or limit for them. */
 const RULE_SIGNALS = ['mem_avail_mb', 'battery_pct', 'charging', 'battery_w', 'tok_s'] as const;
@@ -34,7 +35,10 @@ export interface SignalSpecCompiled {
   critical: boolean;
   /** Declared by a SensorSpec (as opposed to tracked only because a rule or limit reads it). */
   declared: boolean;
-  /** Temperatures and powers are analog and noisy: an exact repeat over many samples means stuck. */
+  /**
+   * May be judged stuck: it has a physically coupled signal whose movement is evidence (today
+   * `soc_c`, coupled to discharge power). Raw zones of virtual sensors are judged by the watch too.
+   */
   stuckEligible: boolean;
   /** How long a bad reading may hold the last good value (per-sensor override of control.holdMs). */
   holdMs: number;
@@ -49,8 +53,10 @@ export class Estimator {
   readonly smoothingMs: number;
   readonly slopeWindowMs: number;
   readonly horizonS: number;
-  readonly stuckSamples: number;
+  readonly stuckAfterMs: number;
   readonly ringCap: number;
+  /** Flat-signal watch over the signals (channel i = signal i) and every matched raw zone. */
+  readonly watch: FlatWatch;
 
   /** This sample's reading per signal (NaN = none). */
   readonly raw: Float64Array;
@@ -74,7 +80,6 @@ export class Estimator {
   readonly faultSinceT: Float64Array;
 
   private readonly prevRaw: Float64Array;
-  private readonly sameCount: Int32Array;
   private readonly ringT: Float64Array;
   private readonly ringV: Float64Array;
   /** Per ring point: 1 when the reading differed from the one before it (a refresh, not a cached repeat). */
@@ -96,7 +101,6 @@ export class Estimator {
   private readonly maxV: Float64Array;
   private readonly slewV: Float64Array;
   private readonly holdV: Float64Array;
-  private readonly stuckOk: Uint8Array;
   private readonly forecastOn: Uint8Array;
   /** Copies this policy's signals out of a sample into `raw` (generated; see makeReader). */
   private readonly readInto: (sample: Readonly<Record<string, number | undefined>>, raw: Float64Array) => void;
@@ -115,12 +119,10 @@ export class Estimator {
       specs.push(s);
     };
     for (const s of policy.sensors) {
-      const unit = unitOfSignal(s.name);
       add({
         name: s.name, min: s.min, max: s.max, maxSlewPerS: s.maxSlewPerS, critical: s.critical, declared: true,
         holdMs: s.holdMs ?? policy.control.holdMs, forecasted: false,
-        stuckEligible: unit === 'C' || unit === 'W' ||
-          (unit === undefined && (s.source !== undefined || /_[cw]$/.test(s.name))),
+        stuckEligible: false,
       });
     }
     const undeclared = (name: string): SignalSpecCompiled => ({
@@ -140,7 +142,7 @@ export class Estimator {
     this.smoothingMs = c.smoothingMs;
     this.slopeWindowMs = c.slopeWindowMs;
     this.horizonS = c.forecastHorizonMs / 1000;
-    this.stuckSamples = Math.max(1, c.stuckSamples);
+    this.stuckAfterMs = Math.max(1, c.stuckAfterMs);
     // Twice the expected samples in the window (traces jitter), bounded so memory stays small.
     const expected = Math.ceil(c.slopeWindowMs / Math.max(1, c.samplePeriodMs)) + 1;
     this.ringCap = Math.min(4096, Math.max(8, 2 * expected));
@@ -157,7 +159,6 @@ export class Estimator {
     this.faultCause = new Uint8Array(n).fill(H_MISSING);
     this.faultSinceT = new Float64Array(n).fill(NaN);
     this.prevRaw = new Float64Array(n).fill(NaN);
-    this.sameCount = new Int32Array(n);
     this.ringT = new Float64Array(n * this.ringCap);
     this.ringV = new Float64Array(n * this.ringCap);
     this.ringM = new Uint8Array(n * this.ringCap);
@@ -177,9 +178,23 @@ export class Estimator {
     this.maxV = Float64Array.from(specs.map((s) => s.max));
     this.slewV = Float64Array.from(specs.map((s) => s.maxSlewPerS));
     this.holdV = Float64Array.from(specs.map((s) => s.holdMs));
-    this.stuckOk = Uint8Array.from(specs.map((s) => (s.stuckEligible ? 1 : 0)));
     this.forecastOn = Uint8Array.from(specs.map((s) => (s.forecasted ? 1 : 0)));
+    this.watch = new FlatWatch(this.stuckAfterMs);
+    for (const s of specs) this.watch.add(s.name);
+    const socIdx = index.get('soc_c');
+    this.powerIdx = index.get('battery_w')!;
+    this.chargingIdx = index.get('charging')!;
+    if (socIdx !== undefined) {
+      this.watch.couple(socIdx, this.powerIdx, POWER_EVIDENCE_W);
+      specs[socIdx].stuckEligible = true;
+    }
+    this.watch.rebuild();
+    this.virtuals.watch = this.watch;
+    this.virtuals.powerCh = this.powerIdx;
   }
+
+  private readonly powerIdx: number;
+  private readonly chargingIdx: number;
 
   /** Feed one sample. Mutates this estimator. */
   update(sample: Readonly<Record<string, number | undefined>>): void {
@@ -188,10 +203,19 @@ export class Estimator {
     const raw = this.raw;
     const moved = this.moved;
     const prevRaw = this.prevRaw;
-    // Pass 1: readings, and which signals moved (for stuck detection).
+    // Pass 1: readings, and which signals moved (refreshes, for the slope).
     this.readInto(sample, raw);
-    if (this.virtuals.specs.length > 0) computeVirtuals(this.virtuals, sample, raw);
-    let movedCount = 0;
+    const watch = this.watch;
+    // Discharge power is evidence for a die sensor only while discharging: on a charger the
+    // battery's power is the charge current (it tapers on its own), not the SoC's load.
+    const pw = raw[this.powerIdx];
+    const chg = raw[this.chargingIdx];
+    if (pw === pw && pw - pw === 0 && pw >= 0 && !(chg >= 0.5)) watch.observe(this.powerIdx, t, pw);
+    else if (pw === pw || chg >= 0.5) watch.invalidate(this.powerIdx);
+    if (this.virtuals.specs.length > 0) computeVirtuals(this.virtuals, sample, raw, t);
+    const fromZones = this.virtuals.fromZones;
+    const vspecs = this.virtuals.specs;
+    for (let v = 0; v < vspecs.length; v++) if (fromZones[v] === 1) watch.reset(vspecs[v].signalIdx);
     for (let i = 0; i < n; i++) {
       const r = raw[i];
       if (r - r !== 0) {
@@ -201,10 +225,10 @@ export class Estimator {
         continue;
       }
       const p = prevRaw[i];
-      const m = p === p && r !== p ? 1 : 0;
-      moved[i] = m;
-      movedCount += m;
+      moved[i] = p === p && r !== p ? 1 : 0;
+      if (i !== this.powerIdx) watch.observe(i, t, r);
     }
+    watch.judge(t, 0, n);
     // EMA weight for this dt (cached: sample periods are nearly always constant).
     const dtMs = this.lastT === this.lastT ? Math.max(0, t - this.lastT) : 0;
     if (dtMs !== this.lastDtMs) {
@@ -216,9 +240,8 @@ export class Estimator {
     const minV = this.minV;
     const maxV = this.maxV;
     const slewV = this.slewV;
-    const stuckOk = this.stuckOk;
     const lastGoodT = this.lastGoodT;
-    const sameCount = this.sameCount;
+    const stuck = watch.stuck;
     const health = this.health;
     let healthChanged = false;
     for (let i = 0; i < n; i++) {
@@ -237,17 +260,15 @@ export class Estimator {
             if ((d < 0 ? -d : d) > slew * dtS) cls = H_SPIKE;
           }
         }
-        if (stuckOk[i] === 1) {
-          if (moved[i] === 1) sameCount[i] = 0;
-          else if (movedCount > 0) sameCount[i]++;
-          if (cls === H_OK && sameCount[i] >= this.stuckSamples) cls = H_STUCK;
-        }
+        if (cls === H_OK && stuck[i] === 1) cls = H_STUCK;
         prevRaw[i] = r;
       }
       if (cls === H_OK) this.accept(i, t, r, alpha);
       else this.reject(i, t, cls);
       if (health[i] !== oldHealth) healthChanged = true;
     }
+    // A raw zone judged stuck (or recovered) changes what its virtual sensor reads and the reasons.
+    if (watch.changed) { healthChanged = true; watch.changed = false; }
     this.healthChanged = healthChanged;
     this.lastT = t;
   }
@@ -451,7 +472,7 @@ export class Estimator {
       this.faultCause[i] = old.faultCause[j];
       this.faultSinceT[i] = old.faultSinceT[j];
       this.prevRaw[i] = old.prevRaw[j];
-      this.sameCount[i] = old.sameCount[j];
+      this.watch.copyFrom(old.watch, j, i);
       // Replay the old slope window into the new ring (its size may differ).
       const len = old.ringLen[j];
       const baseOld = j * old.ringCap;

@@ -11,6 +11,7 @@
  */
 import type { SensorSpec } from '../policy/types.js';
 import { compileGlob, zoneTypeOf } from './glob.js';
+import { POWER_EVIDENCE_W, ZONE_EVIDENCE_C, type FlatWatch } from './stuck.js';
 
 const KIND_MAX = 0;
 const KIND_MIN = 1;
@@ -31,12 +32,26 @@ interface VirtualSpec {
 
 export interface CompiledVirtuals {
   readonly specs: readonly VirtualSpec[];
-  /** zone key → flat [virtualIdx, termIdx, virtualIdx, termIdx, …]; empty array = matches nothing. */
+  /**
+   * zone key → flat [zoneChannel, virtualIdx, termIdx, virtualIdx, termIdx, …]; zoneChannel is the
+   * key's channel in the stuck watch (−1 when it matches nothing, and then nothing follows).
+   */
   readonly keyMatches: Map<string, Int32Array>;
   // Per-sample scratch, reused (the estimator is single-threaded and owned by one governor).
   readonly acc: Float64Array;
   readonly count: Int32Array;
   readonly termValue: Float64Array;
+  /** Per virtual sensor: 1 when this sample's value came from its zones (not a direct reading). */
+  readonly fromZones: Uint8Array;
+  /** The stuck watch zones join (set by the estimator), and the discharge-power channel in it (−1 = none). */
+  watch?: FlatWatch;
+  powerCh: number;
+  /** Zone channels in the watch, with the virtual sensors each feeds (bit v). */
+  zoneChannels: number[];
+  zoneMasks: number[];
+  /** This sample's matched zone readings: channel, key matches, value (grown when a sample has more zones). */
+  seenMatches: Int32Array[];
+  seenRaw: Float64Array;
 }
 
 export function compileVirtuals(
@@ -73,12 +88,18 @@ export function compileVirtuals(
     acc: new Float64Array(specs.length),
     count: new Int32Array(specs.length),
     termValue: new Float64Array(termBase),
+    fromZones: new Uint8Array(specs.length),
+    powerCh: -1,
+    zoneChannels: [],
+    zoneMasks: [],
+    seenMatches: [],
+    seenRaw: new Float64Array(16),
   };
 }
 
 function resolveKey(cv: CompiledVirtuals, key: string): Int32Array {
   const type = zoneTypeOf(key);
-  const pairs: number[] = [];
+  const pairs: number[] = [-1];
   if (type !== undefined) {
     cv.specs.forEach((spec, v) => {
       for (let p = 0; p < spec.patterns.length; p++) {
@@ -89,9 +110,35 @@ function resolveKey(cv: CompiledVirtuals, key: string): Int32Array {
       }
     });
   }
+  if (pairs.length > 1 && cv.watch) pairs[0] = joinWatch(cv, cv.watch, key, pairs);
   const resolved = Int32Array.from(pairs);
   cv.keyMatches.set(key, resolved);
   return resolved;
+}
+
+/**
+ * A newly seen zone joins the stuck watch, coupled both ways to every zone that feeds one of the
+ * same virtual sensors (the same die or board: one cannot move by ZONE_EVIDENCE_C while the other
+ * stays flat), and to discharge power when it feeds `soc_c` (power heats the die within seconds).
+ */
+function joinWatch(cv: CompiledVirtuals, watch: FlatWatch, key: string, pairs: readonly number[]): number {
+  let mask = 0;
+  let die = false;
+  for (let m = 1; m < pairs.length; m += 2) {
+    mask |= 1 << (pairs[m] & 31);
+    if (cv.specs[pairs[m]].name === 'soc_c') die = true;
+  }
+  const ch = watch.add(key);
+  for (let z = 0; z < cv.zoneChannels.length; z++) {
+    if ((cv.zoneMasks[z] & mask) === 0) continue;
+    watch.couple(ch, cv.zoneChannels[z], ZONE_EVIDENCE_C);
+    watch.couple(cv.zoneChannels[z], ch, ZONE_EVIDENCE_C);
+  }
+  if (die && cv.powerCh >= 0) watch.couple(ch, cv.powerCh, POWER_EVIDENCE_W);
+  cv.zoneChannels.push(ch);
+  cv.zoneMasks.push(mask);
+  watch.rebuild();
+  return ch;
 }
 
 /**
@@ -101,19 +148,40 @@ export function computeVirtuals(
   cv: CompiledVirtuals,
   sample: Readonly<Record<string, number | undefined>>,
   out: Float64Array,
+  t = 0,
 ): void {
   const nv = cv.specs.length;
   if (nv === 0) return;
   const { acc, count, termValue } = cv;
+  const watch = cv.watch;
   count.fill(0);
   termValue.fill(NaN);
+  // Pass 1: the matched zones present in this sample; each reading goes to the stuck watch.
+  let seen = 0;
   for (const key in sample) {
     // Only `zone.` keys can match; skip the rest without a Map lookup.
     if (key.charCodeAt(0) !== 122 /* z */ || !key.startsWith('zone.')) continue;
     const raw = sample[key];
     if (raw === undefined || !Number.isFinite(raw)) continue;
     const matches = cv.keyMatches.get(key) ?? resolveKey(cv, key);
-    for (let m = 0; m < matches.length; m += 2) {
+    if (matches.length < 3) continue;
+    if (seen === cv.seenRaw.length) {
+      const grown = new Float64Array(2 * seen);
+      grown.set(cv.seenRaw);
+      cv.seenRaw = grown;
+    }
+    cv.seenMatches[seen] = matches;
+    cv.seenRaw[seen] = raw;
+    seen++;
+    if (watch && matches[0] >= 0) watch.observe(matches[0], t, raw);
+  }
+  if (watch && cv.zoneChannels.length > 0) watch.judge(t, cv.zoneChannels[0], watch.n);
+  // Pass 2: combine, leaving out zones judged stuck (the other zones of the sensor substitute).
+  for (let k = 0; k < seen; k++) {
+    const matches = cv.seenMatches[k];
+    const raw = cv.seenRaw[k];
+    if (watch && matches[0] >= 0 && watch.stuck[matches[0]] === 1) continue;
+    for (let m = 1; m < matches.length; m += 2) {
       const v = matches[m];
       const spec = cv.specs[v];
       switch (spec.kind) {
@@ -146,6 +214,7 @@ export function computeVirtuals(
     } else if (count[v] > 0) {
       value = spec.kind === KIND_AVG ? acc[v] / count[v] : acc[v];
     }
+    cv.fromZones[v] = count[v] > 0 ? 1 : 0;
     if (value !== value && count[v] === 0) {
       // No zone of this sensor in the sample: fall back to a direct reading under its name.
       const direct = sample[spec.name];

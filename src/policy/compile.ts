@@ -60,7 +60,8 @@ export const CONTROL_DEFAULTS = {
   smoothingMs: 1_000,
   leaseTtlMs: 3_000,
   holdMs: 5_000,
-  stuckSamples: 120,
+  /** Pixel thermal HAL `MinStuckDuration` 120 s (research/01 §2.3). */
+  stuckAfterMs: 120_000,
 } as const;
 
 export const RULE_DEFAULTS = { reserveMb: 300, onShortage: 'clamp-context', minContextLength: 512 } as const;
@@ -118,6 +119,9 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
   const sensors: SensorSpec[] = [];
   const declared = new Map<string, UnitKind>();
   const virtualNames = new Set<string>();
+  /** `onFault: cap <tier>` and `fallback:` references, checked once tiers and all sensors are known. */
+  const pendingCaps: { path: Path; tier: string }[] = [];
+  const pendingFallbacks: { path: Path; name: string; kind: UnitKind; fallback: string }[] = [];
 
   const compileFrom = (path: Path, v: unknown): Combine | undefined => {
     if (!isObj(v)) return undefined;
@@ -165,6 +169,21 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       if (s !== undefined) maxSlewPerS = s;
     }
     const spec: SensorSpec = { name, min, max, critical: v.critical === true, maxSlewPerS };
+    if (typeof v.onFault === 'string') {
+      const text = v.onFault.trim();
+      const cap = /^cap\s+(\S+)$/.exec(text);
+      if (text === 'ignore' || text === 'hold' || text === 'safe') spec.onFault = { kind: text };
+      else if (cap) {
+        spec.onFault = { kind: 'cap', tier: cap[1] };
+        pendingCaps.push({ path: [...path, 'onFault'], tier: cap[1] });
+      } else {
+        problem([...path, 'onFault'], `must be ignore, hold, safe or "cap <tier>" (e.g. "cap lean"), got "${v.onFault}"`);
+      }
+    }
+    if (typeof v.fallback === 'string') {
+      spec.fallback = v.fallback;
+      pendingFallbacks.push({ path: [...path, 'fallback'], name, kind, fallback: v.fallback });
+    }
     if (v.hold !== undefined) {
       const h = positive([...path, 'hold'], q([...path, 'hold'], v.hold, 'duration'), 'duration');
       if (h !== undefined) spec.holdMs = h;
@@ -390,6 +409,14 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
     return idx;
   };
 
+  for (const c of pendingCaps) tierRef(c.path, c.tier);
+  for (const f of pendingFallbacks) {
+    const kind = declared.get(f.fallback);
+    if (f.fallback === f.name) problem(f.path, `${f.name} cannot be its own fallback`);
+    else if (kind === undefined) problem(f.path, `no sensor or virtual sensor named "${f.fallback}"${didYouMean(f.fallback, [...declared.keys()])}; a fallback must be declared too`);
+    else if (kind !== f.kind) problem(f.path, `${f.fallback} is measured in ${DEFAULT_UNIT[kind]}, ${f.name} in ${DEFAULT_UNIT[f.kind]}; a fallback must measure the same thing`);
+  }
+
   // ── rules ──────────────────────────────────────────────────────────────────────
   let rules: Rules | undefined;
   if (isObj(raw.rules)) {
@@ -504,6 +531,7 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
     const smoothingMs = dur('smoothing', CONTROL_DEFAULTS.smoothingMs, true);
     const leaseTtlMs = dur('leaseTtl', CONTROL_DEFAULTS.leaseTtlMs);
     const holdMs = dur('hold', CONTROL_DEFAULTS.holdMs, true);
+    const stuckAfterMs = dur('stuckAfter', CONTROL_DEFAULTS.stuckAfterMs);
     const safeIdx = tierRef(['control', 'safeTier'], c.safeTier);
     if (samplePeriodMs !== undefined) {
       if (slopeWindowMs !== undefined && slopeWindowMs < 2 * samplePeriodMs) {
@@ -514,12 +542,13 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       }
     }
     if (samplePeriodMs !== undefined && dwellMs !== undefined && forecastHorizonMs !== undefined && slopeWindowMs !== undefined
-      && smoothingMs !== undefined && leaseTtlMs !== undefined && holdMs !== undefined && safeIdx !== undefined) {
+      && smoothingMs !== undefined && leaseTtlMs !== undefined && holdMs !== undefined && safeIdx !== undefined
+      && stuckAfterMs !== undefined) {
       control = {
         samplePeriodMs, dwellMs, relaxStep: int('relaxStep', CONTROL_DEFAULTS.relaxStep),
         maxEscalateStep: c.maxEscalateStep === 'unlimited' || c.maxEscalateStep === undefined ? Infinity : int('maxEscalateStep', Infinity),
         forecastHorizonMs, slopeWindowMs, smoothingMs, safeTier: tierNames[safeIdx], leaseTtlMs, holdMs,
-        stuckSamples: int('stuckSamples', CONTROL_DEFAULTS.stuckSamples),
+        stuckAfterMs,
       };
     }
   }

@@ -153,6 +153,12 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   return [];
 }
 
+/** Keys earlier versions of the language accepted, with what replaces them (an unknown-key message that helps). */
+const REPLACED_KEYS: Readonly<Record<string, string>> = {
+  'control.stuckSamples': 'stuckSamples is gone: use control.stuckAfter, a duration (e.g. stuckAfter: 120s); '
+    + 'a sensor is now stuck only when it stays flat that long while a physically coupled signal moves (docs/policy.md)',
+};
+
 interface Raised {
   path: Path;
   message: string;
@@ -167,6 +173,11 @@ function explainIssues(issues: readonly z.core.$ZodIssue[], prefix: Path, data: 
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const k of issue.keys) {
+          const replaced = REPLACED_KEYS[[...path, k].join('.')];
+          if (replaced !== undefined) {
+            out.push({ path: [...path, k], key: true, message: replaced });
+            continue;
+          }
           const known = knownKeys(policySchema, path);
           const hint = didYouMean(k, known);
           // With no likely slip, name what is allowed here so the author need not open the docs.

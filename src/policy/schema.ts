@@ -92,6 +92,14 @@ const sensorFields = {
     .optional()
     .meta({ description: 'largest believable change per second, e.g. 20C/s or 1C/min; faster = a spike (default "off")' }),
   hold: quantity('duration', 'how long this sensor\'s last good value is held before it is declared failed (default control.hold)').optional(),
+  onFault: z
+    .string()
+    .optional()
+    .meta({
+      pattern: '^\\s*(ignore|hold|safe|cap\\s+\\S+)\\s*$',
+      description: 'what a fault of this sensor does: ignore (its limits are not applied), hold (keep the latched severity), "cap <tier>" (hold, and at most that tier), safe (the safe tier). Default: safe when critical, else ignore',
+    }),
+  fallback: z.string().min(1).optional().meta({ description: 'another declared sensor (same unit) that stands in while this one has no value' }),
 };
 
 const sensorSchema = z
@@ -234,7 +242,7 @@ const controlSchema = z.strictObject({
   safeTier: z.string().min(1).meta({ description: 'tier used when a critical sensor fails or a lease runs out' }),
   leaseTtl: quantity('duration', 'lease on each published decision (default 3s)').optional(),
   hold: quantity('duration', 'how long a faulty sensor\'s last good value is held before it is declared failed (default 5s)').optional(),
-  stuckSamples: z.number().int().positive().optional().meta({ description: 'samples without change (while others move) before a sensor is stuck (default 120)' }),
+  stuckAfter: quantity('duration', 'how long a sensor must stay flat (within its own quantum) while a physically coupled signal moves materially before it is declared stuck (default 120s, Pixel MinStuckDuration)').optional(),
 });
 
 export const policySchema = z

@@ -18,6 +18,22 @@ export type Combine =
   /** Σ weight·zone + offsetC (Pixel "linear"); zones may be glob patterns matching one zone each. */
   | { kind: 'weighted'; terms: readonly { zone: string; weight: number }[]; offset: number };
 
+/**
+ * What a sensor fault does (docs/policy.md, `onFault`). Undefined on a SensorSpec = the role
+ * default: `safe` for a critical sensor, `ignore` for the rest.
+ *  - `ignore`: the signal drops out of the rules — its limits are not applied while it has no value;
+ *  - `hold`:   its limits keep the severity they had latched (a failed sensor never looks cooler);
+ *  - `cap`:    like hold, and the tier is at most `tier`;
+ *  - `safe`:   the safe tier (`safe: true` on the decision).
+ * A sensor with a substitute (its `fallback`, or another zone of its virtual sensor) uses the
+ * substitute first; the consequence applies only when no substitute has a value either.
+ */
+export type FaultConsequence =
+  | { kind: 'ignore' }
+  | { kind: 'hold' }
+  | { kind: 'cap'; tier: string }
+  | { kind: 'safe' };
+
 export interface SensorSpec {
   /** Canonical (SPEC §3) or virtual sensor name, e.g. `soc_c`, `vskin_c`. */
   name: string;
@@ -30,6 +46,10 @@ export interface SensorSpec {
   maxSlewPerS: number;
   /** Per-sensor override of control.holdMs (slow sensors such as a 30 s virtual skin). Undefined = control.holdMs. */
   holdMs?: number;
+  /** What a fault of this sensor does; undefined = the role default (critical → safe, else ignore). */
+  onFault?: FaultConsequence;
+  /** Another declared sensor whose value stands in while this one has none (same unit). */
+  fallback?: string;
   /**
    * Built from raw zones (`zone.<type>`) by type pattern. Glob patterns use `*` and `?`.
    * Undefined = read directly from the sample under `name`.
@@ -164,8 +184,11 @@ export interface ControlSpec {
   leaseTtlMs: number;
   /** How long a missing/faulty sensor's last good value is held before it is declared failed. */
   holdMs: number;
-  /** Samples without any change (while other signals move) before a sensor is declared stuck. */
-  stuckSamples: number;
+  /**
+   * How long a sensor must stay flat (within its own learnt quantum) while a physically coupled
+   * signal moves materially before it is declared stuck (Pixel's MinStuckDuration, 120 s).
+   */
+  stuckAfterMs: number;
 }
 
 export interface Policy {
@@ -180,4 +203,10 @@ export interface Policy {
   tiers: readonly TierSpec[];
   rules: Rules;
   control: ControlSpec;
+  /**
+   * Signals this device does not have at all (not from YAML: set by replay from the trace's columns,
+   * docs/traces.md). Their sensors and limits are left out and a missing `mem_avail_mb` there does
+   * not cap the tier. Undefined = every signal may exist.
+   */
+  absentSignals?: readonly string[];
 }

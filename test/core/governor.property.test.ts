@@ -280,7 +280,7 @@ describe('escalation is never delayed by dwell', () => {
   });
 });
 
-describe('missing ≠ zero', () => {
+describe('missing ≠ zero, and a fault does what the sensor\'s onFault says', () => {
   const policy = testPolicy();
   const safeIdx = policy.tiers.findIndex((t) => t.name === policy.control.safeTier);
   const removable = {
@@ -290,7 +290,12 @@ describe('missing ≠ zero', () => {
     mem_avail_mb: ['mem_avail_mb'],
     psi_mem_some_avg10: ['psi_mem_some_avg10'],
   } as const;
-  it('removing a signal the policy relies on never yields a richer tier than the safe tier', () => {
+  /** Critical sensors (role default `safe`) and MemAvailable (feasibility unknown) cap at the safe tier. */
+  const capsAtSafe = (signal: string): boolean =>
+    signal === 'mem_avail_mb' || policy.sensors.find((s) => s.name === signal)?.critical === true;
+  /** The same policy without the signal's limits: what `onFault: ignore` must amount to. */
+  const withoutLimits = (signal: string): Policy => testPolicy({ limits: policy.limits.filter((l) => l.signal !== signal) });
+  it('removing a critical signal (or MemAvailable) never yields a richer tier than the safe tier; a non-critical one drops out of the rules', () => {
     fc.assert(
       fc.property(historyArb, fc.constantFrom(...(Object.keys(removable) as (keyof typeof removable)[])), (h, signal) => {
         const samples = buildHistory(h).samples.map((s) => {
@@ -299,16 +304,24 @@ describe('missing ≠ zero', () => {
           return c as Sample;
         });
         const critical = policy.sensors.find((s) => s.name === signal)?.critical === true;
-        for (const r of runGovernor(policy, samples)) {
-          expect(r.decision.tierIndex).toBeGreaterThanOrEqual(safeIdx);
+        const results = runGovernor(policy, samples);
+        const dropped = capsAtSafe(signal) ? [] : runGovernor(withoutLimits(signal), samples);
+        results.forEach((r, i) => {
+          if (capsAtSafe(signal)) expect(r.decision.tierIndex).toBeGreaterThanOrEqual(safeIdx);
+          else {
+            // onFault: ignore (the non-critical default) — exactly the knobs without its limits, and said so.
+            expect(r.decision.tierIndex).toBe(dropped[i].decision.tierIndex);
+            expect(r.decision.severity).toBe(dropped[i].decision.severity);
+            expect(r.decision.reasons.find((x) => x.signal === signal)?.message).toMatch(/limits are not applied \(onFault: ignore\)/);
+          }
           if (critical) expect(r.decision.safe).toBe(true);
           expect(r.decision.reasons.some((x) => x.signal === signal)).toBe(true);
-        }
+        });
       }),
       { numRuns: RUNS },
     );
   });
-  it('a signal lost mid-trace is held at most holdMs, then never looks better than the safe tier', () => {
+  it('a signal lost mid-trace is held at most holdMs; then a critical one (or MemAvailable) never looks better than the safe tier', () => {
     fc.assert(
       fc.property(historyArb, fc.constantFrom(...(Object.keys(removable) as (keyof typeof removable)[])), fc.nat(), (h, signal, cut) => {
         const base = buildHistory(h).samples;
@@ -322,11 +335,33 @@ describe('missing ≠ zero', () => {
         const lastGoodT = from > 0 ? samples[from - 1].t_ms : -Infinity;
         for (const [i, r] of runGovernor(policy, samples).entries()) {
           if (i >= from && samples[i].t_ms - lastGoodT > policy.control.holdMs) {
-            expect(r.decision.tierIndex).toBeGreaterThanOrEqual(safeIdx);
+            if (capsAtSafe(signal)) expect(r.decision.tierIndex).toBeGreaterThanOrEqual(safeIdx);
+            else expect(r.decision.reasons.some((x) => x.signal === signal && /onFault: ignore/.test(x.message))).toBe(true);
           }
         }
       }),
       { numRuns: RUNS },
+    );
+  });
+  it('onFault: cap <tier> and hold on a non-critical sensor: the latched severity stays, and cap bounds the tier', () => {
+    fc.assert(
+      fc.property(historyArb, fc.nat(), fc.constantFrom('hold', 'cap') as fc.Arbitrary<'hold' | 'cap'>, (h, cut, kind) => {
+        const p = testPolicy({ sensors: policy.sensors.map((s) => (s.name === 'battery_pct'
+          ? { ...s, onFault: kind === 'cap' ? { kind: 'cap', tier: 'lean' } : { kind: 'hold' } } : s)) });
+        const leanIdx = p.tiers.findIndex((t) => t.name === 'lean');
+        const base = buildHistory(h).samples;
+        const from = cut % base.length;
+        const samples = base.map((s, i) => (i < from ? s : { ...s, battery_pct: undefined }) as Sample);
+        const lastGoodT = from > 0 ? samples[from - 1].t_ms : -Infinity;
+        for (const [i, r] of runGovernor(p, samples).entries()) {
+          if (i >= from && samples[i].t_ms - lastGoodT > p.control.holdMs) {
+            if (kind === 'cap') expect(r.decision.tierIndex).toBeGreaterThanOrEqual(leanIdx);
+            expect(r.decision.safe).toBe(false);
+            expect(r.decision.reasons.some((x) => x.signal === 'battery_pct' && x.message.includes(`onFault: ${kind === 'cap' ? 'cap lean' : 'hold'}`))).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 });

@@ -124,23 +124,93 @@ describe('health', () => {
     expect(e.estimate('soc_c')).toMatchObject({ health: 'ok', value: 70 });
   });
 
-  it('stuck: identical for stuckSamples samples while another signal moves; not when nothing moves', () => {
-    const p = policyWith([spec, plain('skin_c')], { stuckSamples: 10 });
-    const moving = new Estimator(p);
-    const idle = new Estimator(p);
-    for (let i = 0; i <= 10; i++) {
-      moving.update({ t_ms: i * 500, soc_c: 50, skin_c: 30 + i * 0.01 });
-      idle.update({ t_ms: i * 500, soc_c: 50, skin_c: 30 });
+  /** soc_c flat at 50 °C while discharge power does `power(tS)`; `extra` adds readings. */
+  function flatSoc(e: Estimator, hz: number, seconds: number, power: (tS: number) => number, extra: (tS: number) => Record<string, number> = () => ({})): number {
+    let firstStuckT = NaN;
+    for (let k = 0; k <= seconds * hz; k++) {
+      const t = (k * 1000) / hz;
+      e.update({ t_ms: t, soc_c: 50, battery_w: power(t / 1000), charging: 0, ...extra(t / 1000) });
+      if (firstStuckT !== firstStuckT && e.estimate('soc_c')!.health === 'stuck') firstStuckT = t;
     }
-    expect(moving.estimate('soc_c')).toMatchObject({ health: 'stuck', usable: false });
-    expect(moving.estimate('skin_c')!.health).toBe('ok');
-    expect(idle.estimate('soc_c')!.health).toBe('ok');
-    moving.update({ t_ms: 6000, soc_c: 50.1, skin_c: 30.2 });
-    expect(moving.estimate('soc_c')).toMatchObject({ health: 'ok', usable: true });
+    return firstStuckT;
+  }
+  const withPower = (control: Partial<Policy['control']> = {}): Policy =>
+    policyWith([plain('soc_c'), plain('skin_c'), { name: 'battery_w', min: -40, max: 40, critical: false, maxSlewPerS: Infinity },
+      { name: 'charging', min: 0, max: 1, critical: false, maxSlewPerS: Infinity }], { stuckAfterMs: 120_000, ...control });
+
+  it('stuck: flat for stuckAfter while discharge power moved by a watt — the reason names the evidence; clears at the first change', () => {
+    for (const hz of [1, 2, 5, 10, 100]) {
+      const e = new Estimator(withPower());
+      // Power climbs 2 → 6 W over the first 60 s and stays: the die must have warmed by several °C.
+      const at = flatSoc(e, hz, 150, (s) => 2 + Math.min(4, s / 15));
+      expect(at, `${hz} Hz`).toBeGreaterThanOrEqual(120_000);
+      expect(at, `${hz} Hz`).toBeLessThanOrEqual(120_000 + 1000 / hz);
+      expect(e.estimate('soc_c')).toMatchObject({ health: 'stuck', usable: false });
+      const i = e.index.get('soc_c')!;
+      expect(e.watch.describe(i, (n) => (n.endsWith('_w') ? 'W' : '°C'))).toMatch(/flat at 50 .* for 120(\.\d+)? s while battery_w moved [34](\.\d+)? W/);
+      e.update({ t_ms: 151_000, soc_c: 50.1, battery_w: 6, charging: 0 });
+      expect(e.estimate('soc_c')).toMatchObject({ health: 'ok', usable: true, current: 50.1 });
+    }
+  });
+
+  it('not stuck without evidence: nothing coupled moved, only noise, an unrelated signal, or a charger', () => {
+    for (const hz of [1, 10]) {
+      // Steady power: a steady die at a steady reading is healthy.
+      expect(flatSoc(new Estimator(withPower()), hz, 600, () => 4)).toBeNaN();
+      // Power noise of ±1.5 W around a constant mean is not a material change.
+      expect(flatSoc(new Estimator(withPower()), hz, 600, (s) => 4 + 1.5 * Math.sin(s * 7.1))).toBeNaN();
+      // An unrelated signal swinging 20 °C is not evidence for the SoC.
+      expect(flatSoc(new Estimator(withPower()), hz, 600, () => 4, (s) => ({ skin_c: 30 + 10 * Math.sin(s / 20) }))).toBeNaN();
+    }
+    // On a charger the battery's power is the charge current tapering, not the SoC's load.
+    const e = new Estimator(withPower());
+    for (let t = 0; t <= 600_000; t += 500) e.update({ t_ms: t, soc_c: 50, battery_w: -15 + t / 60_000, charging: 1 });
+    expect(e.estimate('soc_c')!.health).toBe('ok');
+  });
+
+  it('the quantum is learnt from the signal’s own steps; float noise of recomputed values is no change; a real step clears', () => {
+    const e = new Estimator(withPower());
+    // 1 °C steps first (a whole-degree sensor), then "flat" with sub-quantum float noise.
+    for (let t = 0; t <= 10_000; t += 500) e.update({ t_ms: t, soc_c: 50 + ((t / 500) % 2), battery_w: 2, charging: 0 });
+    const i = e.index.get('soc_c')!;
+    expect(e.watch.quantum[i]).toBe(1);
+    let t = 10_500;
+    for (; t <= 140_000; t += 500) e.update({ t_ms: t, soc_c: 50 + 1e-12 * (t % 3), battery_w: t < 40_000 ? 2 : 5, charging: 0 });
+    expect(e.estimate('soc_c')!.health).toBe('stuck');
+    e.update({ t_ms: t, soc_c: 51, battery_w: 5, charging: 0 });
+    expect(e.estimate('soc_c')!.health).toBe('ok');
+  });
+
+  it('a frozen zone while the other zones of its virtual sensor climb is left out; the sensor reads the others; clears at its change', () => {
+    const p = policyWith([plain('soc_c', { source: { kind: 'max', zones: ['cpu*', 'gpu*'] } })], { stuckAfterMs: 120_000, smoothingMs: 0 });
+    for (const hz of [1, 2, 5, 10, 100]) {
+      const e = new Estimator(p);
+      let caught = NaN;
+      for (let k = 0; k <= 200 * hz; k++) {
+        const s = k / hz;
+        e.update({ t_ms: k * (1000 / hz), 'zone.cpu0': 60, 'zone.gpu0': 45 + Math.min(12, s / 10), 'zone.gpu1': 44 + Math.min(12, s / 10) });
+        if (caught !== caught && e.watch.stuck[e.virtuals.zoneChannels[0]] === 1) caught = s;
+      }
+      expect(caught, `${hz} Hz`).toBeGreaterThanOrEqual(120);
+      expect(caught, `${hz} Hz`).toBeLessThanOrEqual(121);
+      // The frozen hottest zone no longer holds soc_c up: it reads the climbing GPU zones.
+      expect(e.estimate('soc_c')!.value).toBe(57);
+      expect(e.estimate('soc_c')!.health).toBe('ok');
+      e.update({ t_ms: 200_500, 'zone.cpu0': 60.1, 'zone.gpu0': 57, 'zone.gpu1': 56 });
+      expect(e.watch.stuck[e.virtuals.zoneChannels[0]]).toBe(0);
+      expect(e.estimate('soc_c')!.value).toBe(60.1);
+    }
+  });
+
+  it('zones that sit flat together (an idle device, a cached sensor) are never stuck', () => {
+    const p = policyWith([plain('soc_c', { source: { kind: 'max', zones: ['cpu*', 'gpu*'] } })], { stuckAfterMs: 120_000 });
+    const e = new Estimator(p);
+    for (let t = 0; t <= 1_800_000; t += 500) e.update({ t_ms: t, 'zone.cpu0': 41, 'zone.gpu0': 40 + 0.1 * ((t / 500) % 2) });
+    expect(e.watch.stuck.slice(0, e.watch.n).every((x) => x === 0)).toBe(true);
   });
 
   it('stuck detection leaves discrete signals (charge %, memory) alone', () => {
-    const p = policyWith([plain('soc_c'), { name: 'battery_pct', min: 0, max: 100, critical: false, maxSlewPerS: 5 }], { stuckSamples: 5 });
+    const p = policyWith([plain('soc_c'), { name: 'battery_pct', min: 0, max: 100, critical: false, maxSlewPerS: 5 }], { stuckAfterMs: 2_000 });
     const e = new Estimator(p);
     for (let i = 0; i < 20; i++) e.update({ t_ms: i * 500, soc_c: 50 + i * 0.1, battery_pct: 80 });
     expect(e.estimate('battery_pct')!.health).toBe('ok');

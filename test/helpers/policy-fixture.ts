@@ -88,7 +88,7 @@ export function testPolicy(overrides: Partial<Policy> = {}): Policy {
       safeTier: 'minimal',
       leaseTtlMs: 3_000,
       holdMs: 5_000,
-      stuckSamples: 120,
+      stuckAfterMs: 120_000,
     },
   };
   return { ...base, ...overrides };

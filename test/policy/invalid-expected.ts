@@ -136,6 +136,14 @@ export const EXPECTED: Record<string, string[]> = {
   'unit-wrong-kind': [
     "19:12: limits.soc_c.light: \"4.5W\" has unknown unit \"W\" (W measures power, not temperature); accepted units: C, °C (a bare number means °C)",
   ],
+  'removed-stuck-samples': [
+    "52:3: control.stuckSamples: stuckSamples is gone: use control.stuckAfter, a duration (e.g. stuckAfter: 120s); a sensor is now stuck only when it stays flat that long while a physically coupled signal moves (docs/policy.md)",
+  ],
+  'on-fault-invalid': [
+    "11:27: sensors.battery_pct.onFault: must be ignore, hold, safe or \"cap <tier>\" (e.g. \"cap lean\"), got \"drop\"",
+    "12:28: sensors.mem_avail_mb.onFault: no tier named \"lena\"; did you mean \"lean\"? (tiers: full, lean, safe)",
+    "12:48: sensors.mem_avail_mb.fallback: soc_c is measured in °C, mem_avail_mb in MiB; a fallback must measure the same thing",
+  ],
   'unknown-key-near-miss': [
     "51:3: control.dwel: unknown key \"dwel\"; did you mean \"dwell\"?",
   ],

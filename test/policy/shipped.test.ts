@@ -92,7 +92,7 @@ describe('default policy compiles to normalised numbers', () => {
   it('control: durations in ms', () => {
     expect(p.control).toEqual({
       samplePeriodMs: 500, dwellMs: 10_000, relaxStep: 1, maxEscalateStep: Infinity, forecastHorizonMs: 20_000,
-      slopeWindowMs: 10_000, smoothingMs: 1_000, safeTier: 'minimal', leaseTtlMs: 3_000, holdMs: 5_000, stuckSamples: 240,
+      slopeWindowMs: 10_000, smoothingMs: 1_000, safeTier: 'minimal', leaseTtlMs: 3_000, holdMs: 5_000, stuckAfterMs: 120_000,
     });
   });
 

@@ -1,0 +1,241 @@
+/**
+ * Stuck-sensor detection by evidence, not silence (docs/core.md §1).
+ *
+ * A reading that stays flat is normal on real hardware: battery temperature in 0.1 °C steps sits
+ * still for minutes at rest, a board thermistor read in whole °C, a Pi sensor quantised to 0.538 °C,
+ * a constant charge gauge. So a channel (a signal or a raw zone) is `stuck` only when BOTH
+ *
+ *  (a) it has not changed by half of its own quantum for `stuckAfterMs` (Pixel's thermal HAL uses
+ *      `MinStuckDuration` 120 s, research/01 §2.3) — the quantum is learnt from the channel's own
+ *      history: the smallest non-zero step it has ever made (unknown = any change counts), and
+ *  (b) in that same window a PHYSICALLY COUPLED channel moved by a material amount: another zone of
+ *      the same virtual sensor by `ZONE_EVIDENCE_C`, or the discharge power by `POWER_EVIDENCE_W`
+ *      (power heats the die within seconds). Movement is measured on a slow EMA (τ = window / 4) of
+ *      the coupled channel, as its range over the window, so sensor noise and a one-sample burst on
+ *      an unrelated or coupled signal are not evidence.
+ *
+ * The verdict clears at the first change. Channels with no coupled channel are never judged stuck
+ * (no evidence is possible): slow nodes such as skin and battery are caught by hold/range/spike.
+ *
+ * Hot path: typed arrays, no allocation. Channels are added at construction and when a new zone key
+ * first appears (rare), which rebuilds the coupling tables.
+ */
+
+/** A coupled zone must move this much (°C, slow EMA range) while the channel stays flat. */
+export const ZONE_EVIDENCE_C = 5;
+/** Discharge power must move this much (W, slow EMA range) while a die channel stays flat. */
+export const POWER_EVIDENCE_W = 1;
+
+interface Coupling { target: number; source: number; threshold: number }
+
+export class FlatWatch {
+  readonly stuckAfterMs: number;
+  private readonly tauMs: number;
+  n = 0;
+  names: string[] = [];
+  /** 1 = may be judged stuck (has evidence sources). */
+  eligible: Uint8Array = new Uint8Array(8);
+  /** Learnt quantum: smallest non-zero step seen (Infinity = never changed). */
+  quantum: Float64Array = new Float64Array(8);
+  private last: Float64Array = new Float64Array(8);
+  /** Reading at the start of the current flat stretch (NaN = none yet). */
+  ref: Float64Array = new Float64Array(8);
+  /** Start of the current flat stretch. */
+  since: Float64Array = new Float64Array(8);
+  private ema: Float64Array = new Float64Array(8);
+  private emaT: Float64Array = new Float64Array(8);
+  stuck: Uint8Array = new Uint8Array(8);
+  /** Evidence at the verdict: the source channel, how much it moved, over what window. */
+  evSource: Int32Array = new Int32Array(8);
+  evDelta: Float64Array = new Float64Array(8);
+  evWindowMs: Float64Array = new Float64Array(8);
+  /** Set when any stuck flag flipped since the last `clearChanged`. */
+  changed = false;
+  private couplings: Coupling[] = [];
+  private pairStart = new Int32Array(9);
+  private pairSrc = new Int32Array(0);
+  private pairThr = new Float64Array(0);
+  private pairMin = new Float64Array(0);
+  private pairMax = new Float64Array(0);
+
+  constructor(stuckAfterMs: number) {
+    this.stuckAfterMs = stuckAfterMs;
+    this.tauMs = Math.max(1, stuckAfterMs / 4);
+  }
+
+  /** Adds a channel (not on the hot path). */
+  add(name: string): number {
+    const id = this.n++;
+    if (id >= this.eligible.length) this.grow(Math.max(16, 2 * this.eligible.length));
+    this.names.push(name);
+    this.eligible[id] = 0;
+    this.quantum[id] = Infinity;
+    this.last[id] = NaN;
+    this.ref[id] = NaN;
+    this.since[id] = NaN;
+    this.ema[id] = NaN;
+    this.emaT[id] = NaN;
+    this.stuck[id] = 0;
+    this.evSource[id] = -1;
+    return id;
+  }
+
+  /** `target` may be judged stuck when `source` moves by `threshold` while it stays flat. */
+  couple(target: number, source: number, threshold: number): void {
+    if (target === source) return;
+    this.couplings.push({ target, source, threshold });
+    this.eligible[target] = 1;
+  }
+
+  /** Rebuilds the pair tables after `add`/`couple` (keeps what the existing pairs saw). */
+  rebuild(): void {
+    const n = this.n;
+    const old = new Map<string, [number, number]>();
+    for (let ch = 0; ch < this.pairStart.length - 1 && ch < n; ch++) {
+      for (let p = this.pairStart[ch]; p < this.pairStart[ch + 1]; p++) old.set(`${ch}:${this.pairSrc[p]}`, [this.pairMin[p], this.pairMax[p]]);
+    }
+    const byTarget: Coupling[][] = Array.from({ length: n }, () => []);
+    for (const c of this.couplings) byTarget[c.target].push(c);
+    const total = this.couplings.length;
+    this.pairStart = new Int32Array(n + 1);
+    this.pairSrc = new Int32Array(total);
+    this.pairThr = new Float64Array(total);
+    this.pairMin = new Float64Array(total).fill(NaN);
+    this.pairMax = new Float64Array(total).fill(NaN);
+    let p = 0;
+    for (let ch = 0; ch < n; ch++) {
+      this.pairStart[ch] = p;
+      for (const c of byTarget[ch]) {
+        this.pairSrc[p] = c.source;
+        this.pairThr[p] = c.threshold;
+        const seen = old.get(`${ch}:${c.source}`);
+        if (seen) { this.pairMin[p] = seen[0]; this.pairMax[p] = seen[1]; }
+        p++;
+      }
+    }
+    this.pairStart[n] = p;
+  }
+
+  private grow(cap: number): void {
+    const f = (a: Float64Array): Float64Array => { const b = new Float64Array(cap); b.set(a); return b; };
+    const u = (a: Uint8Array): Uint8Array => { const b = new Uint8Array(cap); b.set(a); return b; };
+    this.eligible = u(this.eligible);
+    this.quantum = f(this.quantum);
+    this.last = f(this.last);
+    this.ref = f(this.ref);
+    this.since = f(this.since);
+    this.ema = f(this.ema);
+    this.emaT = f(this.emaT);
+    this.stuck = u(this.stuck);
+    const ev = new Int32Array(cap); ev.set(this.evSource); this.evSource = ev;
+    this.evDelta = f(this.evDelta);
+    this.evWindowMs = f(this.evWindowMs);
+  }
+
+  /** A reading of channel `ch` at `t` (finite). */
+  observe(ch: number, t: number, r: number): void {
+    const p = this.last[ch];
+    if (p === p) {
+      const d = r > p ? r - p : p - r;
+      // Ignore float noise of recomputed values (an avg of quantised zones): not a step.
+      if (d > 1e-9 * (1 + (r < 0 ? -r : r)) && d < this.quantum[ch]) this.quantum[ch] = d;
+    }
+    this.last[ch] = r;
+    const et = this.emaT[ch];
+    if (et !== et || this.ema[ch] !== this.ema[ch]) this.ema[ch] = r;
+    else {
+      const dt = t - et;
+      if (dt > 0) this.ema[ch] += (dt / (this.tauMs + dt)) * (r - this.ema[ch]);
+    }
+    this.emaT[ch] = t;
+    if (this.eligible[ch] === 0) return;
+    const ref = this.ref[ch];
+    if (ref !== ref) { this.startFlat(ch, t, r); return; }
+    const d = r > ref ? r - ref : ref - r;
+    const q = this.quantum[ch];
+    if (q === Infinity ? d > 1e-9 * (1 + (r < 0 ? -r : r)) : d >= 0.5 * q) {
+      if (this.stuck[ch] === 1) { this.stuck[ch] = 0; this.changed = true; }
+      this.startFlat(ch, t, r);
+    }
+  }
+
+  /** Channel `ch` is not evidence right now (e.g. battery power while charging): its EMA restarts. */
+  invalidate(ch: number): void {
+    this.ema[ch] = NaN;
+    this.emaT[ch] = NaN;
+  }
+
+  /** Forget the flat stretch of `ch` (its reading now comes from elsewhere). */
+  reset(ch: number): void {
+    this.ref[ch] = NaN;
+    this.last[ch] = NaN;
+    if (this.stuck[ch] === 1) { this.stuck[ch] = 0; this.changed = true; }
+  }
+
+  private startFlat(ch: number, t: number, r: number): void {
+    this.ref[ch] = r;
+    this.since[ch] = t;
+    const end = this.pairStart[ch + 1];
+    for (let p = this.pairStart[ch]; p < end; p++) {
+      const e = this.ema[this.pairSrc[p]];
+      this.pairMin[p] = e;
+      this.pairMax[p] = e;
+    }
+  }
+
+  /** After every channel has observed this sample: widen the evidence windows and give verdicts. */
+  judge(t: number, from = 0, to = this.n): void {
+    for (let ch = from; ch < to; ch++) {
+      if (this.eligible[ch] === 0 || this.stuck[ch] === 1) continue;
+      const since = this.since[ch];
+      if (since !== since) continue;
+      const end = this.pairStart[ch + 1];
+      const flatLongEnough = t - since >= this.stuckAfterMs;
+      let best = -1;
+      let bestRatio = 1;
+      for (let p = this.pairStart[ch]; p < end; p++) {
+        const e = this.ema[this.pairSrc[p]];
+        if (e !== e) { this.pairMin[p] = this.pairMax[p] = NaN; continue; }
+        if (this.pairMin[p] !== this.pairMin[p]) { this.pairMin[p] = this.pairMax[p] = e; continue; }
+        if (e < this.pairMin[p]) this.pairMin[p] = e;
+        else if (e > this.pairMax[p]) this.pairMax[p] = e;
+        if (flatLongEnough) {
+          const ratio = (this.pairMax[p] - this.pairMin[p]) / this.pairThr[p];
+          if (ratio >= bestRatio) { bestRatio = ratio; best = p; }
+        }
+      }
+      if (best >= 0) {
+        this.stuck[ch] = 1;
+        this.changed = true;
+        this.evSource[ch] = this.pairSrc[best];
+        this.evDelta[ch] = this.pairMax[best] - this.pairMin[best];
+        this.evWindowMs[ch] = t - since;
+      }
+    }
+  }
+
+  /** Hot reload: carry channel `from` of `old` over to channel `ch` of this watch. */
+  copyFrom(old: FlatWatch, from: number, ch: number): void {
+    this.quantum[ch] = old.quantum[from];
+    this.last[ch] = old.last[from];
+    this.ema[ch] = old.ema[from];
+    this.emaT[ch] = old.emaT[from];
+    this.stuck[ch] = old.stuck[from];
+    this.evSource[ch] = -1;
+    this.evDelta[ch] = old.evDelta[from];
+    this.evWindowMs[ch] = old.evWindowMs[from];
+    // The flat stretch restarts: its evidence pairs belong to the old coupling table.
+    if (this.stuck[ch] === 0 && old.ref[from] === old.ref[from]) this.startFlat(ch, old.since[from], old.ref[from]);
+    else { this.ref[ch] = old.ref[from]; this.since[ch] = old.since[from]; }
+  }
+
+  /** Why channel `ch` is stuck, for reasons (allocates; not the hot path). */
+  describe(ch: number, unit: (name: string) => string): string {
+    const q = this.quantum[ch];
+    const src = this.evSource[ch];
+    const srcName = src >= 0 ? this.names[src] : 'a coupled signal';
+    const r2 = (x: number): string => String(Math.round(x * 100) / 100);
+    return `stuck: flat at ${r2(this.ref[ch])}${q === Infinity ? ' (never changed)' : ` (no step of its ${r2(q)} quantum)`}` +
+      ` for ${r2(this.evWindowMs[ch] / 1000)} s while ${srcName} moved ${r2(this.evDelta[ch])} ${unit(srcName)} in that window`;
+  }
+}
