@@ -257,7 +257,12 @@ export class Estimator {
           if (lg === lg && slew !== Infinity && this.usable[i] === 1) {
             const dtS = (t - lg > 1 ? t - lg : 1) / 1000;
             const d = r - this.current[i];
-            if ((d < 0 ? -d : d) > slew * dtS) cls = H_SPIKE;
+            const ad = d < 0 ? -d : d;
+            // A quantised sensor steps by a whole quantum between two polls however fast it is
+            // read (0.1 °C battery, 1 °C thermistor): one step no larger than its learnt quantum
+            // (this step, if it is the first) is not a spike, provided the slew limit allows it
+            // over a second. Anything larger must fit the slew limit over the time elapsed.
+            if (ad > slew * dtS && !(ad <= watch.quantum[i] * (1 + 1e-9) && ad <= slew)) cls = H_SPIKE;
           }
         }
         if (cls === H_OK && stuck[i] === 1) cls = H_STUCK;

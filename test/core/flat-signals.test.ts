@@ -127,4 +127,27 @@ describe('property: a constant, quantised or slowly drifting non-critical signal
       { numRuns: 40 },
     );
   });
+
+  // Found by the property above: a whole-°C sensor read fast looked like a spike on its first step.
+  it('regression: a whole-°C battery_c flat at 15 for 27 min that steps once to 14 at 10 and 100 Hz is not a spike', () => {
+    for (const hz of [10, 100]) {
+      const without = heatAndRecover(hz, 28);
+      const withStep = without.map((s) => ({ ...s, battery_c: s.t_ms < 27 * 60_000 ? 15 : 14 }));
+      const a = runGovernor(policy, withStep);
+      const b = runGovernor(policy, without);
+      expect(a.flatMap((r) => r.decision.reasons.filter((x) => x.signal === 'battery_c'))).toEqual([]);
+      expect(knobs(a)).toEqual(knobs(b));
+    }
+  });
+
+  it('a jump larger than the slew limit allows in a second is still a spike on a quantised sensor', () => {
+    const without = heatAndRecover(10, 5);
+    // Whole °C at 31, one glitch sample of 55 °C at 4 min (24 °C in 0.1 s; maxSlew 5 °C/s).
+    const glitch = without.map((s) => ({ ...s, battery_c: s.t_ms === 240_000 ? 55 : 31 }));
+    const a = runGovernor(policy, glitch);
+    const at = a.findIndex((r) => r.decision.reasons.some((x) => x.signal === 'battery_c' && /spike/.test(x.message)));
+    expect(at).toBeGreaterThan(0);
+    // The glitch never reached the limits (light at 45 °C): the tier matches the trace without it.
+    expect(knobs(a)).toEqual(knobs(runGovernor(policy, without)));
+  });
 });
