@@ -392,6 +392,13 @@ export class Daemon {
       this.seq++;
       this.decisionChanges++;
       m?.decisionChanges.inc();
+    }
+    // Journal first, publish after: a decision a client has been told is always in the journal,
+    // even when a kill -9 lands between the two writes (scripts/crashloop checks this).
+    if (this.journal && (changed || this.config.journalEverySample)) {
+      this.journal.append({ ts: new Date().toISOString(), seq: this.seq, n: this.samples, changed, decision, signals: snap.signals });
+    }
+    if (changed) {
       this.decisionEvent = { event: 'decision', seq: this.seq, changed: true, ttlMs: decision.ttlMs, decision };
       this.ipc?.publish(this.decisionEvent);
       this.log.info({ seq: this.seq, severity: decision.severity, tier: decision.tier, offload: decision.offload, reason: decision.reasons[0]?.message }, 'decision changed');
@@ -399,9 +406,6 @@ export class Daemon {
       // Same knobs: keep the event (a new subscriber gets it as `changed: true`, it is new to
       // them); refreshes send it with `changed: false`.
       this.decisionEvent = { ...this.decisionEvent, decision };
-    }
-    if (this.journal && (changed || this.config.journalEverySample)) {
-      this.journal.append({ ts: new Date().toISOString(), seq: this.seq, n: this.samples, changed, decision, signals: snap.signals });
     }
     m?.latency.observe((performance.now() - this.sampleT0) / 1000);
     this.opts.onSample?.(this);
@@ -520,8 +524,8 @@ export class Daemon {
         this.seq++;
         this.decision = d;
         this.decisionEvent = { event: 'decision', seq: this.seq, changed: true, ttlMs: d.ttlMs, decision: d };
-        this.ipc.publish(this.decisionEvent);
         this.journal?.append({ ts: new Date().toISOString(), seq: this.seq, n: this.samples, changed: true, decision: d, signals: {} });
+        this.ipc.publish(this.decisionEvent);
         await this.ipc.close({ event: 'shutdown', reason, safe });
       }
       await this.metricsServer?.close();
