@@ -10,6 +10,8 @@ import path from 'node:path';
 import { cliPath, repoRoot } from '../helpers/cli.js';
 import { requestOnce } from '../../src/ipc/client.js';
 import type { DaemonStatus } from '../../src/ipc/protocol.js';
+// @ts-expect-error plain JS module without types (shared with the npm run crashloop script)
+import { writeInPlace } from '../../scripts/crashloop/procs.mjs';
 
 export const testPolicyPath = path.join(repoRoot, 'test/daemon/fixtures/test-policy.yaml');
 const FIXTURE = path.join(repoRoot, 'test/fixtures/sysfs/sd8elite-dev');
@@ -39,19 +41,8 @@ export function makeFixture(dir: string, initialSocC = 50): Fixture {
     if (SOC_ZONE.test(type)) socTemps.push(path.join(thermal, z, 'temp'));
   }
   const setSocC = (c: number) => {
-    // In place, like the kernel: the sensor reader keeps these files open, so a rename
-    // would leave it reading the old inode. Write then truncate, so a concurrent read sees
-    // either the old value or the new one, never an empty file.
     const text = Buffer.from(`${Math.round(c * 1000)}\n`);
-    for (const f of socTemps) {
-      const fd = fs.openSync(f, 'r+');
-      try {
-        fs.writeSync(fd, text, 0, text.length, 0);
-        fs.ftruncateSync(fd, text.length);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    for (const f of socTemps) writeInPlace(f, text);
   };
   setSocC(initialSocC);
   // Plenty of free memory, so the memory rule never binds and the tests see thermal control only.
