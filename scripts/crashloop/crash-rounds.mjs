@@ -51,12 +51,14 @@ export async function crashRounds(o) {
     '--journal-max-bytes', String(1024 ** 3), '--log-level', 'warn', '--live', 'false'];
   const fleet = clientFleet(o.sdk.EdgegovClient, socket, o.clients);
   const f = {
-    rounds: 0, kills: 0, killsDuringStart: 0, journalLinesChecked: 0, tornLines: 0, injectedTornTails: 0,
+    rounds: 0, kills: 0, killsDuringStart: 0, killsDuringStartAfterFirstLine: 0, journalLinesChecked: 0, tornLines: 0, injectedTornTails: 0,
     lostAckedLines: 0, ackedLines: 0, ackedDecisions: 0, clients: o.clients, leaseMs: CRASH_LEASE_MS,
     fallbacks: 0, fallbackAfterKillMsMin: Infinity, fallbackAfterKillMsMax: 0, recoveries: 0, recoveryMsMax: 0,
     expiriesWhileLive: 0, violations: [],
   };
   const injected = [];
+  /** Spawn → first answered status, per answering round. */
+  const startMs = [];
   const heater = setInterval(() => fx.setTempC(TEMPS_C[Math.floor(o.heat() * TEMPS_C.length)]), 150);
   try {
     for (let r = 1; r <= o.rounds; r++) {
@@ -83,7 +85,9 @@ export async function crashRounds(o) {
       let rec;
       let readyAt;
       if (duringStart) {
-        await sleep(Math.floor(o.random() * 400));
+        // Anywhere from the spawn to the moment the last daemon first answered: node's own start,
+        // opening and repairing the journal, the first sample and its line.
+        await sleep(Math.floor(o.random() * (startMs.at(-1) ?? 400)));
         f.killsDuringStart++;
       } else {
         try {
@@ -91,6 +95,7 @@ export async function crashRounds(o) {
         } catch (err) {
           v.push(`round ${r}: ${err.message}: ${daemon.stderr().slice(-500)}`);
         }
+        if (readyAt) startMs.push(readyAt - spawnedAt);
         rec = ackRecorder(socket);
         // Live clients after a restart: each gets a live daemon decision (its reconnect backoff is ≤ 5 s ± 20 %).
         if (r > 1 && readyAt) {
@@ -123,6 +128,7 @@ export async function crashRounds(o) {
       const acks = rec?.rec ?? { ackedDecisions: new Map(), ackedLines: 0 };
       const j = checkSegment(segment, { tornBefore, ackedLines: acks.ackedLines, ackedDecisions: acks.ackedDecisions });
       f.journalLinesChecked += j.lines;
+      if (duringStart && j.lines > 0) f.killsDuringStartAfterFirstLine++;
       f.tornLines += j.torn.length;
       f.lostAckedLines += j.lost.length;
       f.ackedLines += acks.ackedLines;
@@ -148,7 +154,7 @@ export async function crashRounds(o) {
       f.rounds++;
       f.violations.push(...v);
       o.emit({
-        round: r, killAfterMs: killedAt - spawnedAt, duringStart, tornTailInjected: tornBefore, journalLines: j.lines,
+        round: r, killAfterMs: killedAt - spawnedAt, startMs: readyAt && readyAt - spawnedAt, duringStart, tornTailInjected: tornBefore, journalLines: j.lines,
         ackedLines: acks.ackedLines, ackedDecisions: acks.ackedDecisions.size, fallbackAfterKillMsMax: fallbackMax, violations: v.length,
       });
     }
@@ -157,5 +163,8 @@ export async function crashRounds(o) {
     fleet.close();
   }
   if (f.fallbackAfterKillMsMin === Infinity) f.fallbackAfterKillMsMin = undefined;
+  const sorted = [...startMs].sort((a, b) => a - b);
+  f.startMsP50 = sorted[Math.floor(sorted.length / 2)];
+  f.startMsMax = sorted.at(-1);
   return { figures: f, journal, injected };
 }

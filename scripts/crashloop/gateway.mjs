@@ -69,7 +69,7 @@ async function chatOk(url) {
  *           synth: typeof import('../../dist/model/synth.js'), sdk: typeof import('../../dist/ipc/client.js') }} o
  */
 export async function gatewayRounds(o) {
-  const f = { gatewayRounds: 0, outcomes: { finished: 0, paused: 0 }, leaseMs: GATEWAY_LEASE_MS, fallbackAfterKillMsMax: 0, recoveryMsMax: 0, violations: [] };
+  const f = { gatewayRounds: 0, outcomes: { finished: 0, paused: 0 }, safeTierMidGeneration: 0, leaseMs: GATEWAY_LEASE_MS, fallbackAfterKillMsMax: 0, recoveryMsMax: 0, violations: [] };
   if (o.rounds <= 0) return f;
   const models = path.join(o.dir, 'models');
   await o.synth.synthesizeModels({ outDir: models, params: 2e6, quants: ['f16', 'q8_0', 'q4_0'], seed: 13, label: '2M' });
@@ -130,6 +130,8 @@ export async function gatewayRounds(o) {
       await (fellBack ?? Promise.reject(new Error('no kill'))).then((t) => { fallbackMs = t - killedAt; }, (err) => v.push(`gateway round ${r}: ${err.message}`));
       if (fallbackMs !== undefined) {
         f.fallbackAfterKillMsMax = Math.max(f.fallbackAfterKillMsMax, fallbackMs);
+        // The lease lapsed while the request was still streaming: the safe tier arrived mid-generation.
+        if (killedAt + fallbackMs < streamEndedAt) f.safeTierMidGeneration++;
         if (fallbackMs > GATEWAY_LEASE_MS + o.slackMs) v.push(`gateway round ${r}: fell back ${fallbackMs} ms after the kill (lease ${GATEWAY_LEASE_MS} ms)`);
       }
       if (!(await chatOk(url).catch(() => false))) v.push(`gateway round ${r}: no answer while the daemon is dead`);
