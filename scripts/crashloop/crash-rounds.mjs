@@ -150,12 +150,23 @@ export async function crashRounds(o) {
           if (s.c.decision?.safe !== true || s.c.decision?.tier !== s.c.safe?.tier) v.push(`round ${r}: a client's decision after the fallback is not the safe tier`);
         }
       }
-      for (const s of fleet.clients) { f.expiriesWhileLive += s.expiriesWhileLive; s.expiriesWhileLive = 0; }
+      // A lease that lapsed while the daemon lived (it was starved past the lease): the client went
+      // safe, the conservative side, so it is counted, not a violation.
+      let expiriesWhileLive = 0;
+      const whileLiveAfterStartMs = [];
+      for (const s of fleet.clients) {
+        expiriesWhileLive += s.expiriesWhileLive;
+        whileLiveAfterStartMs.push(...s.whileLiveAfterStartMs);
+        s.expiriesWhileLive = 0;
+        s.whileLiveAfterStartMs = [];
+      }
+      f.expiriesWhileLive += expiriesWhileLive;
       f.rounds++;
       f.violations.push(...v);
       o.emit({
         round: r, killAfterMs: killedAt - spawnedAt, startMs: readyAt && readyAt - spawnedAt, duringStart, tornTailInjected: tornBefore, journalLines: j.lines,
-        ackedLines: acks.ackedLines, ackedDecisions: acks.ackedDecisions.size, fallbackAfterKillMsMax: fallbackMax, violations: v.length,
+        ackedLines: acks.ackedLines, ackedDecisions: acks.ackedDecisions.size, fallbackAfterKillMsMax: fallbackMax,
+        expiriesWhileLive, whileLiveAfterStartMs: whileLiveAfterStartMs.length ? whileLiveAfterStartMs : undefined, violations: v.length,
       });
     }
   } finally {

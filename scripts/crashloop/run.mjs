@@ -57,6 +57,12 @@ async function main(argv) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgegov-crashloop-'));
   const emit = (l) => { if (!o.quiet) process.stdout.write(JSON.stringify(l) + '\n'); };
   const onSignal = () => { killAll(); process.exit(130); };
+  // A reader that goes away (`| head`) ends the run, not with a stack trace.
+  process.stdout.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    killAll();
+    process.exit(0);
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const t0 = Date.now();

@@ -12,13 +12,13 @@ export function clientFleet(EdgegovClient, socketPath, n) {
   const clients = [];
   for (let i = 0; i < n; i++) {
     const c = new EdgegovClient({ socketPath, clientName: `crashloop-${i}`, log: false });
-    const st = { c, expiredAt: undefined, liveAt: undefined, expiriesWhileLive: 0, daemonAlive: false };
+    const st = { c, expiredAt: undefined, liveAt: undefined, expiriesWhileLive: 0, daemonAlive: false, startedAt: 0, whileLiveAfterStartMs: [] };
     c.on('decision', (d, source) => {
       if (source === 'daemon' && !d.safe && st.liveAt === undefined) st.liveAt = Date.now();
     });
     c.on('lease-expired', () => {
       st.expiredAt ??= Date.now();
-      if (st.daemonAlive) st.expiriesWhileLive++;
+      if (st.daemonAlive) { st.expiriesWhileLive++; st.whileLiveAfterStartMs.push(Date.now() - st.startedAt); }
     });
     c.on('warning', () => {});
     // Reconnects in the background whatever the first attempt does.
@@ -28,7 +28,7 @@ export function clientFleet(EdgegovClient, socketPath, n) {
   return {
     clients,
     /** A daemon was started: from now on the next live decision counts as the recovery. */
-    daemonStarted() { for (const s of clients) { s.liveAt = undefined; s.daemonAlive = true; } },
+    daemonStarted() { for (const s of clients) { s.liveAt = undefined; s.daemonAlive = true; s.startedAt = Date.now(); } },
     /** The daemon was killed: from now on the next lease expiry counts as the fallback. */
     daemonKilled() {
       // A client already on the safe tier at the kill (its lease lapsed while the daemon lived) is safe at once.
