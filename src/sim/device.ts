@@ -65,8 +65,9 @@ const MAX_TEMPERATURE_QUANTUM_C = 5;
  * temperature sensor states its quantum.
  */
 function checkSensors(d: { sensors?: Record<string, z.output<typeof SensorRegime>>; thermal?: { zones?: { type: string }[] } }, ctx: z.RefinementCtx): void {
-  if (!d.sensors) return;
-  const zoneTypes = new Set((d.thermal?.zones ?? []).map((zn) => zn.type));
+  // zod runs this only once the shape is valid; the guards keep it safe if that ever changes.
+  if (typeof d.sensors !== 'object' || d.sensors === null) return;
+  const zoneTypes = new Set(Array.isArray(d.thermal?.zones) ? d.thermal.zones.map((zn) => zn.type) : []);
   const known = [...SIMULATED_SIGNALS, 'zone', ...[...zoneTypes].map((t) => `zone.${t}`)];
   for (const [key, regime] of Object.entries(d.sensors)) {
     const isZone = key === 'zone' || key.startsWith('zone.');
