@@ -192,7 +192,6 @@ export const DeviceSchema = z.strictObject({
 }).superRefine(checkSensors);
 
 export type DeviceModel = z.output<typeof DeviceSchema>;
-export type SensorRegimeSpec = z.output<typeof SensorRegime>;
 
 /** The regime a zone's readings follow: its own `zone.<type>` entry, else the shared `zone`. */
 export function zoneRegimeKey(device: DeviceModel, zoneType: string): string {
