@@ -88,6 +88,7 @@ class ReplayRun {
   private acc!: SummaryAccumulator;
   private notOnDevice: ReadonlySet<string> = new Set();
   private declared: readonly string[] = [];
+  /** Warnings of the replay itself (the reader's are in its stats). */
   private readonly lateWarnings: string[] = [];
   private readonly warnedLate = new Set<string>();
   private knownColumnCount = -1;
@@ -118,6 +119,11 @@ class ReplayRun {
     this.declared = declared ?? [];
     const absent = this.hooks.strictSignals ? [] : signalsNotCarried(this.given, [...cols, ...this.declared]);
     this.notOnDevice = new Set(absent);
+    const critical = this.given.sensors.filter((x) => x.critical).map((x) => x.name);
+    if (critical.length > 0 && critical.every((n) => this.notOnDevice.has(n))) {
+      // Not a fault either, but nothing the policy calls critical can bind: worth saying.
+      this.warn(`${this.trace}: the trace carries none of the policy's critical sensors (${critical.join(', ')}): their limits cannot apply to this replay`);
+    }
     this.policy = policyOnDevice(this.given, absent);
     this.state = initialState(this.policy);
     this.acc = new SummaryAccumulator(this.policy, {
@@ -133,10 +139,13 @@ class ReplayRun {
     for (const name of this.notOnDevice) {
       if (still.has(name) || this.warnedLate.has(name)) continue;
       this.warnedLate.add(name);
-      const m = `${this.trace}: ${name} first appears after replay began; it was taken as not on this device and is not read (name it in a '# signals:' header comment, or use --strict-signals)`;
-      this.lateWarnings.push(m);
-      this.hooks.onWarning?.(m);
+      this.warn(`${this.trace}: ${name} first appears after replay began; it was taken as not on this device and is not read (name it in a '# signals:' header comment, or use --strict-signals)`);
     }
+  }
+
+  private warn(m: string): void {
+    this.lateWarnings.push(m);
+    this.hooks.onWarning?.(m);
   }
 
   /** Steps the core over a batch; false once the window's end has been passed (stop reading). */

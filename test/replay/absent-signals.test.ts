@@ -97,6 +97,14 @@ describe('a signal the trace never carries is not on the device', () => {
     expect(s.sensorFaults.count).toBe(0);
     expect(s.timeFaultCappedS).toBe(0);
     expect(s.timeInTierS.full).toBe(s.durationS);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('a trace with none of the policy\'s critical sensors replays, and says their limits cannot apply', async () => {
+    const s = await replayTrace(csv('no-critical.csv', scenario, ['t_ms', 'battery_c', 'battery_pct', 'charging']), { policy });
+    expect(s.signalsNotOnDevice).toEqual(expect.arrayContaining(['soc_c', 'skin_c']));
+    expect(s.warnings).toEqual([expect.stringMatching(/carries none of the policy's critical sensors \(soc_c, skin_c\)/)]);
+    expect(s.timeFaultCappedS).toBe(0);
   });
 });
 
