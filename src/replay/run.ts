@@ -59,6 +59,7 @@ export async function replayTrace(tracePath: string, opts: ReplayOptions): Promi
     if (!run.feed(batch)) break;
     opts.onProgress?.(stream.stats.bytesRead, stream.stats.totalBytes);
   }
+  // A trace with a header and no rows yields no batch: the summary still says what it lacks.
   run.columns(stream.stats.columns, stream.stats.declaredSignals);
   await opts.onEnd?.();
   return run.finish(stream.stats);
