@@ -25,7 +25,7 @@ import { H_FAILED, H_MISSING, H_OK, H_OUT_OF_RANGE, H_SPIKE, H_STUCK, healthName
 import { FlatWatch, POWER_EVIDENCE_W } from './stuck.js';
 
 /** Signals the governor's rules read even when the policy declares no sensor or limit for them. */
-const RULE_SIGNALS = ['mem_avail_mb', 'battery_pct', 'charging', 'battery_w', 'tok_s'] as const;
+export const RULE_SIGNALS = ['mem_avail_mb', 'battery_pct', 'charging', 'battery_w', 'tok_s'] as const;
 
 export interface SignalSpecCompiled {
   name: string;
