@@ -5,13 +5,15 @@
  * shipped policy names their zone types.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, hasStackTrace, repoRoot } from '../helpers/cli.js';
 import { nativeAvailable } from '../../src/native/native.js';
+import { socketCheck } from '../../src/cli/doctor/socket-check.js';
+import { explainNoPsi } from '../../src/cli/doctor/psi-why.js';
 
 type Status = 'ok' | 'warn' | 'fail' | 'info';
 interface Line { id: string; status: Status; detail: string; fix?: string }
@@ -94,41 +96,33 @@ const rk = join(FIXTURES, 'rk3588-bsp');
 const quiet = (socket: string, metrics = 'off') => ['doctor', '--sysfs-root', rk, '--socket', socket, '--no-engine', '--metrics', metrics, '--json'];
 let liveServer: net.Server;
 let portServer: net.Server;
+const live = join(tmp, 'live.sock');
+const stale = join(tmp, 'stale.sock');
+const plain = join(tmp, 'plain-file');
+const psi0 = join(tmp, 'psi0');
+const cgroup = join(tmp, 'cgroup');
 
 beforeAll(async () => {
   // A daemon-like listener, a port taken, a stale socket file (its process killed), a plain file.
-  const live = join(tmp, 'live.sock');
   liveServer = net.createServer((c) => c.end());
   await new Promise<void>((r) => liveServer.listen(live, r));
   portServer = net.createServer();
   await new Promise<void>((r) => portServer.listen(0, '127.0.0.1', r));
   const port = (portServer.address() as net.AddressInfo).port;
-  const stale = join(tmp, 'stale.sock');
   spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
-  const plain = join(tmp, 'plain-file');
   writeFileSync(plain, 'x');
   const badPolicy = join(tmp, 'bad.yaml');
   writeFileSync(badPolicy, 'version: 1\nname: x\nsensors: 3\n');
-  const psi0 = join(tmp, 'psi0');
   cpSync(join(FIXTURES, 'rpi5'), psi0, { recursive: true });
   writeFileSync(join(psi0, 'proc/cmdline'), 'console=serial0,115200 root=/dev/mmcblk0p2 psi=0 rootwait\n');
-  const cgroup = join(tmp, 'cgroup');
   cpSync(join(FIXTURES, 'rpi5'), cgroup, { recursive: true });
   mkdirSync(join(cgroup, 'sys/fs/cgroup'), { recursive: true });
   writeFileSync(join(cgroup, 'sys/fs/cgroup/memory.pressure'), 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n');
-  const egid = process.getegid!();
-
   const jobs: [string, string[], NodeJS.ProcessEnv?][] = [
     ...trees.map((t): [string, string[]] => [`tree:${t}`, [...base(t), '--json']]),
     ['no-sensors-human', base('no-sensors')],
     ['engine-human', base('rk3588-bsp').filter((a) => a !== '--no-engine')],
     ['socket-missing-dir', quiet(join(tmp, 'nope/edgegov.sock'))],
-    ['socket-live', quiet(live)],
-    ['socket-stale', quiet(stale)],
-    ['socket-plain-file', quiet(plain)],
-    ['socket-too-long', quiet(join(tmp, 'x'.repeat(120) + '.sock'))],
-    ['group-same', [...quiet(sock), '--socket-group', String(egid)]],
-    ['group-other', [...quiet(sock), '--socket-group', String(egid + 4242)]],
     ['group-unknown', [...quiet(sock), '--socket-group', 'no-such-group-edgegov']],
     ['metrics-taken', quiet(sock, `127.0.0.1:${port}`)],
     ['native-off', [...base('pixel8'), '--json'], { EDGEGOV_NATIVE: 'off' }],
@@ -136,9 +130,8 @@ beforeAll(async () => {
     ['policy-other-board', [...base('rk3588-bsp'), '--policy', 'policies/rpi5.yaml', '--json']],
     ['policy-this-board', [...base('rk3588-bsp'), '--policy', 'policies/rk3588.yaml', '--json']],
     ['policy-invalid', [...base('rk3588-bsp'), '--policy', badPolicy]],
-    ['psi0', ['doctor', '--sysfs-root', psi0, '--socket', sock, '--no-engine', '--metrics', 'off', '--json']],
-    ['cgroup', ['doctor', '--sysfs-root', cgroup, '--socket', sock, '--no-engine', '--metrics', 'off', '--json']],
     ['help', ['--help']],
+    ['host', ['doctor', '--socket', sock, '--no-engine', '--metrics', 'off', '--json']],
     ['root-absent', ['doctor', '--sysfs-root', join(tmp, 'absent'), '--no-engine']],
   ];
   // Four at a time: each run is a short child process; the machine is shared.
@@ -150,10 +143,13 @@ beforeAll(async () => {
       if (name.startsWith('tree:')) reports.set(name.slice(5), { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr });
     }
   }));
-  await Promise.all([liveServer, portServer].map((sv) => new Promise<void>((r) => sv.close(() => r()))));
+  await new Promise<void>((r) => portServer.close(() => r()));
 }, 180_000);
 
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(async () => {
+  await new Promise<void>((r) => liveServer.close(() => r()));
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const byId = (r: Report, id: string) => r.lines.find((l) => l.id === id);
 
@@ -240,23 +236,33 @@ describe('edgegov doctor on every fixture tree', () => {
 describe('edgegov doctor: socket, metrics, reader, policy and engine checks', () => {
   const check = (run: string, id: string) => byId(json(run), id);
 
-  it('socket: missing directory, a live daemon, a stale file, a non-socket and an over-long path', () => {
+  it('socket: a missing directory blocks the run (exit 1)', () => {
     expect(runs.get('socket-missing-dir')!.code).toBe(1);
     expect(check('socket-missing-dir', 'socket')).toMatchObject({ status: 'fail', detail: expect.stringContaining('does not exist') });
-    expect(runs.get('socket-live')!.code).toBe(1);
-    expect(check('socket-live', 'socket')).toMatchObject({ status: 'fail', detail: expect.stringContaining('a daemon already answers there') });
-    expect(check('socket-stale', 'socket')).toMatchObject({ status: 'ok', detail: expect.stringContaining('a stale socket file from a stopped daemon is there') });
-    expect(runs.get('socket-plain-file')!.code).toBe(1);
-    expect(check('socket-plain-file', 'socket')).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not a socket') });
-    expect(check('socket-too-long', 'socket')).toMatchObject({ status: 'fail', detail: expect.stringContaining('longer than the 107') });
   });
 
-  it('socket group: the group the socket will carry against --socket-group', () => {
+  it('socket: a live daemon, a stale file, a non-socket and an over-long path (real sockets and files)', async () => {
+    expect(await socketCheck({ socketPath: live })).toMatchObject({ status: 'fail', detail: expect.stringContaining('a daemon already answers there') });
+    expect(await socketCheck({ socketPath: stale })).toMatchObject({ status: 'ok', detail: expect.stringContaining('a stale socket file from a stopped daemon is there') });
+    expect(await socketCheck({ socketPath: plain })).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not a socket') });
+    expect(await socketCheck({ socketPath: join(tmp, 'x'.repeat(120) + '.sock') })).toMatchObject({ status: 'fail', detail: expect.stringContaining('longer than the 107') });
+    expect(await socketCheck({ socketPath: '/dev/socket/edgegov', inheritedFd: true })).toMatchObject({ status: 'ok', detail: expect.stringContaining('Android init passes the listening socket') });
+  });
+
+  it('socket group: the group the socket will carry against --socket-group', async () => {
     const egid = process.getegid!();
     // The temp directory is 0700: its group cannot reach the socket, so even the right group warns.
-    expect(check('group-same', 'socket')).toMatchObject({ status: 'warn', detail: expect.stringContaining(`(${egid})`) });
-    expect(check('group-same', 'socket')?.detail).toContain('does not let its group in');
-    expect(check('group-other', 'socket')).toMatchObject({ status: 'warn', detail: expect.stringContaining(`not the intended ${egid + 4242}: its members could not connect`) });
+    const same = await socketCheck({ socketPath: sock, intendedGid: egid });
+    expect(same).toMatchObject({ status: 'warn', detail: expect.stringContaining(`(${egid})`) });
+    expect(same.detail).toContain('does not let its group in');
+    const open = mkdtempSync(join(tmp, 'open-'));
+    chmodSync(open, 0o750);
+    expect(await socketCheck({ socketPath: join(open, 's.sock'), intendedGid: egid })).toMatchObject({ status: 'ok', detail: expect.stringContaining('as intended') });
+    const other = await socketCheck({ socketPath: join(open, 's.sock'), intendedGid: egid + 4242 });
+    expect(other).toMatchObject({ status: 'warn', detail: expect.stringContaining(`not the intended gid ${egid + 4242}: its members could not connect`) });
+    // A setgid directory hands its group to the socket, whoever creates it.
+    chmodSync(open, 0o2750);
+    expect((await socketCheck({ socketPath: join(open, 's.sock'), egid: egid + 1 })).detail).toContain('(setgid directory)');
     const bad = runs.get('group-unknown')!;
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--socket-group: no group 'no-such-group-edgegov'");
@@ -268,7 +274,7 @@ describe('edgegov doctor: socket, metrics, reader, policy and engine checks', ()
     const rep = json('metrics-taken');
     expect(byId(rep, 'metrics')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^127\.0\.0\.1:\d+: the port is taken \(run would exit 2\)$/) });
     expect(rep.blocking).toEqual(['metrics']);
-    expect(check('group-same', 'metrics')).toMatchObject({ status: 'info', detail: expect.stringContaining('metrics off') });
+    expect(check('socket-missing-dir', 'metrics')).toMatchObject({ status: 'info', detail: expect.stringContaining('metrics off') });
   });
 
   it('reader: EDGEGOV_NATIVE=off is the fallback, and doctor says what it costs; a mode typo blocks', () => {
@@ -290,8 +296,11 @@ describe('edgegov doctor: socket, metrics, reader, policy and engine checks', ()
   });
 
   it('PSI missing because of psi=0 or a cgroup-only view is named as such', () => {
-    expect(check('psi0', 'psi')).toMatchObject({ status: 'warn', detail: expect.stringContaining('the kernel command line has psi=0'), fix: 'remove psi=0 from the kernel command line and reboot' });
-    expect(check('cgroup', 'psi')?.detail).toContain('only cgroup2 memory.pressure exists');
+    expect(explainNoPsi(psi0, undefined)).toEqual({ why: 'the kernel command line has psi=0', fix: 'remove psi=0 from the kernel command line and reboot' });
+    expect(explainNoPsi(cgroup, undefined).why).toContain('only cgroup2 memory.pressure exists');
+    // The plain Pi tree: no cmdline, no cgroup file: discovery's reason and the psi=1 fix.
+    const pi = explainNoPsi(join(FIXTURES, 'rpi5'), 'no proc/pressure/memory');
+    expect(pi).toEqual({ why: 'no proc/pressure/memory', fix: expect.stringContaining('psi=1') });
   });
 
   it('engine: the llama.cpp backend check runs and the human output ends with a verdict', () => {
@@ -300,6 +309,13 @@ describe('edgegov doctor: socket, metrics, reader, policy and engine checks', ()
     expect(r.stdout).toMatch(/^(ok|warn) +engine +llama\.cpp/m);
     expect(r.stdout).toMatch(/^ok +policy +suggest .*policies\/rk3588\.yaml: rk3588 matches 7 of 7/m);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^verdict: runs, degraded \(\d+ warnings?\)$/);
+  });
+
+  it.skipIf(!existsSync('/proc/pressure/memory') || !nativeAvailable())('on this machine\'s own /proc the kernel is asked: a trigger arms, or the refusal is named', () => {
+    const t = check('host', 'psi.trigger')!;
+    expect(t.detail).not.toContain('EOPNOTSUPP');
+    if (t.status === 'ok') expect(t.detail).toMatch(/^kernel trigger armed: some \d+ \d+/);
+    else expect(t.detail).toMatch(/^kernel refused .*: (permission|\/proc is mounted read-only|the kernel refused the trigger window)/);
   });
 
   it('doctor is listed in --help', () => {

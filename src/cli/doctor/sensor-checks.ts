@@ -126,8 +126,9 @@ function triggerLine(src: SensorSource): DoctorLine {
   const armed = st.triggers.filter((t) => t.mechanism === 'kernel-trigger');
   const desc = (t: (typeof st.triggers)[number]) => `${t.requested}${t.armed && t.armed !== t.requested ? ` (as ${t.armed})` : ''}`;
   if (armed.length === st.triggers.length && armed.length > 0) {
-    const retried = armed.filter((t) => t.refusals.length);
-    return line('psi.trigger', 'ok', `kernel trigger armed: ${armed.map(desc).join('; ')}${retried.length ? ` after ${retried.flatMap((t) => t.refusals).map((r) => explainRefusal(r, path).why).join('; ')}` : ''}`);
+    const retried = [...new Set(armed.flatMap((t) => t.refusals))];
+    const whys = [...new Set(retried.map((r) => explainRefusal(r, path).why))];
+    return line('psi.trigger', 'ok', `kernel trigger armed: ${armed.map(desc).join('; ')}${retried.length ? ` after ${retried.join(', ')}: ${whys.join('; ')}` : ''}`);
   }
   const polled = st.triggers.filter((t) => t.mechanism === 'poll-total');
   const refusals = [...new Set(st.triggers.flatMap((t) => t.refusals))];
@@ -136,7 +137,7 @@ function triggerLine(src: SensorSource): DoctorLine {
       `the TypeScript fallback reader cannot arm kernel triggers; run polls total= instead (${polled.map((t) => t.armed ?? t.requested).join('; ')}), events up to ~0.5 s late`,
       'build the native addon (npm ci or npm rebuild on the board, or ship the prebuild) and leave EDGEGOV_NATIVE unset');
   }
-  const reasons = [...new Map(refusals.map((r) => [explainRefusal(r, path).why, explainRefusal(r, path)])).values()];
+  const reasons = [...new Map(refusals.map((r) => explainRefusal(r, path)).map((e) => [e.why, e])).values()];
   const none = st.triggers.filter((t) => t.mechanism === 'none');
   const fallbackText = polled.length
     ? `run polls total= instead (${polled.map((t) => t.armed ?? t.requested).join('; ')}), pressure events up to ~0.5 s late`
