@@ -202,6 +202,20 @@ describe('edgegov doctor on every fixture tree', () => {
     });
   }
 
+  it('--json shape: root, verdict, blocking, lines of {id, status, detail, fix?}, policy', () => {
+    for (const [tree, { report: r }] of reports) {
+      expect(Object.keys(r), tree).toEqual(['root', 'verdict', 'blocking', 'lines', 'policy']);
+      expect(r.root).toBe(join(FIXTURES, tree));
+      for (const l of r.lines) {
+        expect(Object.keys(l).filter((k) => !['id', 'status', 'detail', 'fix'].includes(k)), `${tree} ${l.id}`).toEqual([]);
+        expect(['ok', 'warn', 'fail', 'info']).toContain(l.status);
+        expect(l.detail.length).toBeGreaterThan(0);
+      }
+      expect(new Set(r.lines.map((l) => l.id)).size, `${tree}: ids are unique`).toBe(r.lines.length);
+      expect(Object.keys(r.policy)).toEqual(['suggested', 'chosen', 'clear', 'why', 'fits']);
+    }
+  });
+
   it('says precisely why a PSI trigger does not arm on a fixture file, and that run polls instead', () => {
     const t = byId(reports.get('rk3588-bsp')!.report, 'psi.trigger')!;
     if (nativeAvailable()) expect(t.detail).toMatch(/EOPNOTSUPP: .*rk3588-bsp\/proc\/pressure\/memory is not a procfs or cgroup2 pressure file/);
