@@ -329,7 +329,7 @@ describe('edgegov doctor: socket, metrics, reader, policy and engine checks', ()
     const t = check('host', 'psi.trigger')!;
     expect(t.detail).not.toContain('EOPNOTSUPP');
     if (t.status === 'ok') expect(t.detail).toMatch(/^kernel trigger armed: some \d+ \d+/);
-    else expect(t.detail).toMatch(/^kernel refused .*: (permission|\/proc is mounted read-only|the kernel refused the trigger window)/);
+    else expect(t.detail).toMatch(/^kernel refused .+: E[A-Z]+: .+; run polls total= instead/);
   });
 
   it('doctor is listed in --help', () => {
