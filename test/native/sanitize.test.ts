@@ -7,7 +7,9 @@
  * Under CI=true it always runs (a missing tool fails); locally it skips only when a tool is absent.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -15,8 +17,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const script = fileURLToPath(new URL('../../scripts/sanitize-native.sh', import.meta.url));
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 
+const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const missing = (() => {
-  const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
   for (const tool of ['g++', 'gcc', 'valgrind']) if (!have(tool)) return `${tool} not on PATH`;
   const lib = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
   if (!existsSync(lib)) return 'libasan not installed';
@@ -66,4 +68,28 @@ describe.skipIf(missing !== undefined && !ci)('native addon under ASan+UBSan and
       if (!d.goneSkipped) expect(d.goneEvents).toBe(1);
     }
   }, 450_000);
+});
+
+// The valgrind check comes after the compiler checks, so this needs gcc and g++.
+describe.skipIf(!(have('gcc') && have('g++')) && !ci)('scripts/sanitize-native.sh refuses plainly', () => {
+  it('an unknown argument exits 1 naming it; a missing valgrind exits 2 naming it, before any build', () => {
+    const bad = spawnSync('bash', [script, '--only', 'tsan'], { cwd: root, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("--only takes asan or valgrind, not 'tsan'");
+
+    // A PATH holding everything the script needs except valgrind.
+    const bin = mkdtempSync(join(tmpdir(), 'edgegov-nopath-'));
+    try {
+      for (const tool of ['node', 'gcc', 'g++', 'dirname', 'mkdir', 'rm', 'date']) {
+        const where = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+        if (where) symlinkSync(where, join(bin, tool));
+      }
+      const r = spawnSync('/bin/bash', [script, '--short'], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH: bin } });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain('no valgrind on PATH');
+      expect(r.stdout).not.toContain('asan+ubsan build');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
