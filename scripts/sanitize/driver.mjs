@@ -182,8 +182,9 @@ const writer = fs.openSync(fifo, fs.constants.O_RDWR);
   const tasks = () => fs.readdirSync('/proc/self/task').length;
   const tasks0 = tasks();
   const r = new addon.Reader([fifo, zones[0]], [2 | 4, 0], [0, -1], 5);
-  await sleep(30);
-  r.read();
+  // Wait until its thread is inside the read (slow to start under memcheck): a thread that had
+  // not begun would see the stop flag and be joined, and the detach path would go untested.
+  for (let i = 0; i < 500 && !(r.read().pendingMs[0] > 0); i++) await sleep(10);
   r.close(); // bounded join wait, then detach
   out.detachedThreadAlive = tasks() > tasks0;
   fs.writeSync(writer, '7\n');
