@@ -182,9 +182,9 @@ describe('the 60-zone Snapdragon fixture', () => {
 describe.skipIf(!nativeAvailable)('native and fallback agree', () => {
   // Every tree, the fault trees included: a parser difference shows first on odd input.
   for (const name of readdirSync(fixturesDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)) {
-    it(`${name}: identical discovery, snapshots, faults and zone health`, () => {
+    it(`${name}: identical discovery, snapshots, faults and zone health`, async () => {
       const addon = loadNativeAddon().addon!;
-      expect(compareBindingReadings(fixture(name), createNativeBinding(addon), createFallbackBinding())).toEqual([]);
+      expect(await compareBindingReadings(fixture(name), createNativeBinding(addon), createFallbackBinding())).toEqual([]);
     });
   }
 });
