@@ -10,6 +10,7 @@ import { bindings, fixture, fixturesDir, nativeAvailable } from './helpers.js';
 import { compareBindingReadings } from '../../src/sensors/binding-agreement.js';
 import { createNativeBinding, loadNativeAddon } from '../../src/native/native.js';
 import { createFallbackBinding } from '../../src/native/fallback.js';
+import type { SensorBinding } from '../../src/native/binding-interface.js';
 
 interface Expectation {
   roles: Record<string, string[]>;
@@ -190,4 +191,20 @@ describe.skipIf(!nativeAvailable)('native and fallback agree', () => {
       expect(await compareBindingReadings(fixture(name), createNativeBinding(addon), createFallbackBinding())).toEqual([]);
     });
   }
+});
+
+describe('the binding comparison itself', () => {
+  it('reports a binding that reads one file differently, naming the read and the field', async () => {
+    // The fallback, except that the first file (a thermal zone) reads 1 m°C higher.
+    const base = createFallbackBinding();
+    const skewed: SensorBinding = {
+      ...base,
+      openReader(files) {
+        const r = base.openReader(files);
+        return { ...r, read: () => { const b = r.read(); return { ...b, values: Array.from(b.values, (v, i) => (i === 0 ? v + 1 : v)) }; }, close: () => r.close(), settle: r.settle };
+      },
+    };
+    const diffs = await compareBindingReadings(fixture('rk3588-mainline'), createFallbackBinding(), skewed);
+    expect(diffs.map((d) => d.what)).toEqual(['read 1: signals', 'read 2: signals', 'read 3: signals', 'zoneHealth']);
+  });
 });
