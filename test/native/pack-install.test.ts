@@ -5,7 +5,7 @@
  * `EDGEGOV_NATIVE=required npx edgegov inventory --sysfs-root <fixture>` reads through the
  * native binding, loaded from prebuilds/linux-x64 (no build/ directory exists there).
  *
- * Needs the cross compiler for the arm64 prebuild (scripts/arm64-check.sh installs it in CI);
+ * Needs the cross compiler for the arm64 prebuild (.ci/run installs it in CI);
  * elsewhere it is skipped, never in CI.
  */
 import { spawnSync } from 'node:child_process';
