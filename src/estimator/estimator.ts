@@ -285,7 +285,12 @@ export class Estimator {
       this.value[i] = r;
       this.clearSlope(i, t);
     } else {
-      this.value[i] += alpha * (r - this.value[i]);
+      const v = this.value[i] + alpha * (r - this.value[i]);
+      // Converged on a steady reading: read it exactly. The float residue of an EMA (49.99999…
+      // after 30 s at 50) would keep a whole-degree sensor sitting exactly at a set point from
+      // ever reaching it (the Galaxy C7 Pro's skin at 50 °C).
+      const gap = v - r;
+      this.value[i] = (gap < 0 ? -gap : gap) <= 1e-9 * (r < 0 ? 1 - r : 1 + r) ? r : v;
     }
     this.current[i] = r;
     this.lastGoodT[i] = t;

@@ -48,7 +48,10 @@ describe.skipIf(!runs)('npm pack → install without a compiler → native from 
 
     const app = join(tmp, 'app');
     mkdirSync(app);
-    const inst = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', join(tmp, info.filename)], {
+    // --omit=optional keeps out node-llama-cpp's GPU backends (and, since the engine's backend is
+    // an optional per-arch package, the CPU one too), so its postinstall would try to build
+    // llama.cpp from source; this test is about the sensor addon, so that step is skipped.
+    const inst = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', '--node-llama-cpp-postinstall=skip', join(tmp, info.filename)], {
       cwd: app, env, encoding: 'utf8', timeout: 300_000,
     });
     expect(inst.status, inst.stderr).toBe(0);
