@@ -1,9 +1,13 @@
 // Core throughput: samples/s through the governor's `step` on a synthetic 1 h trace at
 // 10 Hz (36,000 samples, a heat-up/cool-down cycle with zone readings, noise, memory swings),
 // with policies/default.yaml when the policy loader is built, else an equivalent phone policy.
+// Before/after: the same samples through the baseline commit's core (bench/baseline.js) with its
+// own policies/default.yaml, runs interleaved, one line with both figures and their ratio.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initialState, step } from '../dist/core/governor.js';
+import { prepareBaseline, skipLine } from './baseline.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -38,7 +42,7 @@ function phonePolicy() {
       battery: { lowChargeCaps: [{ belowPct: 15, tier: 'lean' }] },
     },
     control: { samplePeriodMs: 100, dwellMs: 10000, relaxStep: 1, maxEscalateStep: Infinity, forecastHorizonMs: 20000,
-      slopeWindowMs: 10000, smoothingMs: 1000, safeTier: 'lean', leaseTtlMs: 3000, holdMs: 5000, stuckSamples: 120 },
+      slopeWindowMs: 10000, smoothingMs: 1000, safeTier: 'lean', leaseTtlMs: 3000, holdMs: 5000, stuckAfterMs: 120000 },
   };
 }
 
@@ -81,45 +85,85 @@ function syntheticHour(periodMs) {
   return samples;
 }
 
+/** The baseline's core and its own default policy, or why not. */
+async function loadBaselineCore() {
+  const b = prepareBaseline();
+  if (b.skip) return b;
+  try {
+    const gov = await import(pathToFileURL(join(b.dir, 'dist', 'core', 'governor.js')).href);
+    const { loadPolicyFile } = await import(pathToFileURL(join(b.dir, 'dist', 'policy', 'load.js')).href);
+    return { ...b, step: gov.step, initialState: gov.initialState, policy: await loadPolicyFile(join(b.dir, 'policies', 'default.yaml')) };
+  } catch (err) {
+    return { skip: `loading the core of ${b.commit} failed: ${String(err?.message ?? err).split('\n')[0]}` };
+  }
+}
+
+/** One pass of every sample through `core.step` from a fresh state. */
+function runOnce(core, policy, samples) {
+  let state = core.initialState(policy);
+  let changes = 0;
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < samples.length; i++) {
+    const r = core.step(state, samples[i], policy);
+    state = r.state;
+    if (r.changed) changes++;
+  }
+  const ns = Number(process.hrtime.bigint() - t0);
+  const cpu = process.cpuUsage(c0);
+  return { ns, cpuUs: cpu.user + cpu.system, changes };
+}
+
+const median = (xs) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+
+/** Warm-up, then 15 timed passes of each core, alternating, so both see the same machine load. */
+function measure(samples, cores) {
+  for (let w = 0; w < 5; w++) for (const c of cores) runOnce(c, c.policy, samples); // let the JIT settle
+  const out = cores.map(() => ({ wall: [], cpu: [], changes: 0 }));
+  for (let r = 0; r < 15; r++) {
+    cores.forEach((c, k) => {
+      const res = runOnce(c, c.policy, samples);
+      out[k].changes = res.changes;
+      out[k].wall.push(samples.length / (res.ns / 1e9));
+      out[k].cpu.push(samples.length / (res.cpuUs / 1e6));
+    });
+  }
+  return out;
+}
+
 export default async function (emit) {
   const { policy, label } = await loadPolicy();
   const samples = syntheticHour(100);
-  const run = () => {
-    let state = initialState(policy);
-    let changes = 0;
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < samples.length; i++) {
-      const r = step(state, samples[i], policy);
-      state = r.state;
-      if (r.changed) changes++;
-    }
-    const ns = Number(process.hrtime.bigint() - t0);
-    const cpu = process.cpuUsage(c0);
-    return { ns, cpuUs: cpu.user + cpu.system, changes };
-  };
-  for (let w = 0; w < 5; w++) run(); // warm-up: let the JIT settle
-  const wall = [];
-  const cpu = [];
-  let changes = 0;
-  for (let r = 0; r < 15; r++) {
-    const res = run();
-    changes = res.changes;
-    wall.push(samples.length / (res.ns / 1e9));
-    cpu.push(samples.length / (res.cpuUs / 1e6));
-  }
-  const median = (xs) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+  const after = { step, initialState, policy };
+  const before = await loadBaselineCore();
+  const [now, then] = measure(samples, before.skip ? [after] : [after, before]);
   emit({
     name: 'core.throughput',
     // Wall-clock median of 15 runs; `perCpuSecond` divides by this process's CPU time instead,
     // which is the steadier figure on a shared, loaded machine.
-    value: median(wall),
+    value: median(now.wall),
     unit: 'samples/s',
     target: 1e6,
-    perCpuSecond: median(cpu),
-    best: Math.round(Math.max(...wall)),
+    perCpuSecond: median(now.cpu),
+    best: Math.round(Math.max(...now.wall)),
     samples: samples.length,
-    decisionChanges: changes,
+    decisionChanges: now.changes,
     policy: label,
+  });
+  if (before.skip) {
+    emit(skipLine('core.throughput.before_after', before.skip));
+    return;
+  }
+  const r2 = (x) => Math.round(x * 100) / 100;
+  emit({
+    name: 'core.throughput.before_after',
+    value: median(now.wall),
+    unit: 'samples/s',
+    before: median(then.wall),
+    afterOverBefore: r2(median(now.wall) / median(then.wall)),
+    perCpuSecond: { after: median(now.cpu), before: median(then.cpu), afterOverBefore: r2(median(now.cpu) / median(then.cpu)) },
+    decisionChanges: { after: now.changes, before: then.changes },
+    baseline: before.sha.slice(0, 7),
+    samples: samples.length,
   });
 }

@@ -3,12 +3,15 @@
 // core with policies/default.yaml into the SPEC §8 summary. Each runs in a fresh child
 // process (so peak RSS is the replay's own), three times alternately; medians are reported.
 // Target (issue 3): replay ≤ 2× parse. Also: trace writer speed and the CLI's wall time.
+// Before/after: the baseline commit's reader and replay (bench/baseline.js, its own
+// policies/default.yaml) on the same trace, alternating with ours; one line with both ratios.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SYNTHETIC_DAY_ROWS, writeSyntheticDay } from '../dist/trace/synthetic-day.js';
+import { prepareBaseline, skipLine } from './baseline.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const ROWS = SYNTHETIC_DAY_ROWS;
@@ -19,11 +22,12 @@ async function writeDay(path) {
   return performance.now() - t0;
 }
 
-function child(kind, trace) {
-  const reader = pathToFileURL(join(repo, 'dist', 'trace', 'reader.js')).href;
-  const run = pathToFileURL(join(repo, 'dist', 'replay', 'run.js')).href;
-  const load = pathToFileURL(join(repo, 'dist', 'policy', 'load.js')).href;
-  const policy = join(repo, 'policies', 'default.yaml');
+/** Parse or replay `trace` in a fresh process with the build under `root` (this checkout or the baseline). */
+function child(kind, trace, root = repo) {
+  const reader = pathToFileURL(join(root, 'dist', 'trace', 'reader.js')).href;
+  const run = pathToFileURL(join(root, 'dist', 'replay', 'run.js')).href;
+  const load = pathToFileURL(join(root, 'dist', 'policy', 'load.js')).href;
+  const policy = join(root, 'policies', 'default.yaml');
   const script = kind === 'parse'
     ? `const { readTrace } = await import(${JSON.stringify(reader)});
        const t0 = performance.now(); let n = 0;
@@ -56,11 +60,17 @@ export default async function (emit) {
     const mb = statSync(trace).size / 1e6;
     emit({ name: 'trace.write_24h_10hz', value: Math.round(ROWS / (writeMs / 1000)), unit: 'samples/s', ms: Math.round(writeMs), fileMB: Math.round(mb * 10) / 10 });
 
+    const base = prepareBaseline();
     const parse = [];
     const replay = [];
+    const baseParse = [];
+    const baseReplay = [];
     for (let i = 0; i < 3; i++) {
       parse.push(child('parse', trace));
       replay.push(child('replay', trace));
+      if (base.skip) continue;
+      baseParse.push(child('parse', trace, base.dir));
+      baseReplay.push(child('replay', trace, base.dir));
     }
     const parseMs = median(parse.map((r) => r.ms));
     const replayMs = median(replay.map((r) => r.ms));
@@ -74,6 +84,27 @@ export default async function (emit) {
       targetRatio: 2,
       decisionChanges: replay[0].changes,
     });
+    if (base.skip) emit(skipLine('replay.ratio_to_parse.before_after', base.skip));
+    else {
+      const baseParseMs = median(baseParse.map((r) => r.ms));
+      const baseReplayMs = median(baseReplay.map((r) => r.ms));
+      const ratio = replayMs / parseMs;
+      const baseRatio = baseReplayMs / baseParseMs;
+      const r2 = (x) => Math.round(x * 100) / 100;
+      emit({
+        name: 'replay.ratio_to_parse.before_after',
+        value: r2(ratio),
+        unit: 'replay÷parse',
+        before: r2(baseRatio),
+        // > 1 = replay got slower relative to parsing.
+        afterOverBefore: r2(ratio / baseRatio),
+        replaySamplesPerS: { after: Math.round(ROWS / (replayMs / 1000)), before: Math.round(ROWS / (baseReplayMs / 1000)) },
+        ms: { replayAfter: Math.round(replayMs), parseAfter: Math.round(parseMs), replayBefore: Math.round(baseReplayMs), parseBefore: Math.round(baseParseMs) },
+        decisionChanges: { after: replay[0].changes, before: baseReplay[0].changes },
+        targetRatio: 2,
+        baseline: base.sha.slice(0, 7),
+      });
+    }
     emit({
       name: 'replay.peak_rss_24h_10hz',
       value: Math.round(median(replay.map((r) => r.rssMb))),

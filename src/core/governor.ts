@@ -304,6 +304,23 @@ export function faultConsequences(policy: Policy): FaultConsequenceInForce[] {
 }
 
 /**
+ * True when the last step's tier had a floor forced by a fault: a sensor whose `onFault` is
+ * `cap <tier>` or `safe` with no value and no substitute, or an unknown MemAvailable on a device
+ * that has one. For replay's `timeFaultCappedS`; reads a per-step field, allocates nothing.
+ */
+export function faultFloorInForce(state: GovernorState): boolean {
+  return state instanceof CoreState && state.stepForcedIdx >= 0;
+}
+
+/** The fault consequence in force for one signal the governor tracks (undefined = not tracked). */
+export function faultConsequenceOf(policy: Policy, signal: string): Omit<FaultConsequenceInForce, 'signal'> | undefined {
+  const cp = compilePolicy(policy);
+  const i = cp.signalIndex.get(signal);
+  if (i === undefined) return undefined;
+  return { onFault: faultConsequenceName(cp, i), byDefault: cp.faultDefault[i] === 1 };
+}
+
+/**
  * One sample through the core. Like Linux's power_allocator (`power_allocator_throttle` →
  * estimate, divvy up, grant), the loop is a fixed sequence of named stages, each writing its
  * result into the state's per-step fields (no per-sample allocation besides the decision):

@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import { Subject, Subscription, merge, timer, BehaviorSubject, switchMap, type SchedulerLike } from 'rxjs';
-import type { StepResult } from '../core/governor.js';
+import { faultConsequences, type StepResult } from '../core/governor.js';
 import type { Decision, Reason } from '../core/decision.js';
 import type { Sample } from '../core/signals.js';
 import type { Policy } from '../policy/types.js';
@@ -489,6 +489,7 @@ export class Daemon {
       simulated: this.simulatedSignals,
       signals,
       faults: this.lastSnapshot?.faults ?? [],
+      faultConsequences: faultConsequences(this.policy),
       decision: this.decision,
       seq: this.seq,
       clients: this.ipc?.clientCount ?? 0,

@@ -25,7 +25,7 @@ import { H_FAILED, H_MISSING, H_OK, H_OUT_OF_RANGE, H_SPIKE, H_STUCK, healthName
 import { FlatWatch, POWER_EVIDENCE_W } from './stuck.js';
 
 /** Signals the governor's rules read even when the policy declares no sensor or limit for them. */
-const RULE_SIGNALS = ['mem_avail_mb', 'battery_pct', 'charging', 'battery_w', 'tok_s'] as const;
+export const RULE_SIGNALS = ['mem_avail_mb', 'battery_pct', 'charging', 'battery_w', 'tok_s'] as const;
 
 export interface SignalSpecCompiled {
   name: string;
@@ -285,7 +285,12 @@ export class Estimator {
       this.value[i] = r;
       this.clearSlope(i, t);
     } else {
-      this.value[i] += alpha * (r - this.value[i]);
+      const v = this.value[i] + alpha * (r - this.value[i]);
+      // Converged on a steady reading: read it exactly. The float residue of an EMA (49.99999…
+      // after 30 s at 50) would keep a whole-degree sensor sitting exactly at a set point from
+      // ever reaching it (the Galaxy C7 Pro's skin at 50 °C).
+      const gap = v - r;
+      this.value[i] = (gap < 0 ? -gap : gap) <= 1e-9 * (r < 0 ? 1 - r : 1 + r) ? r : v;
     }
     this.current[i] = r;
     this.lastGoodT[i] = t;

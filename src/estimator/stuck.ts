@@ -35,6 +35,11 @@ export class FlatWatch {
   names: string[] = [];
   /** 1 = may be judged stuck (has evidence sources). */
   eligible: Uint8Array = new Uint8Array(8);
+  /** 1 = evidence for some other channel: only these keep the slow EMA (it costs a division). */
+  private source: Uint8Array = new Uint8Array(8);
+  /** EMA weight for the last dt (cached: sample periods are nearly always constant). */
+  private emaDtMs = NaN;
+  private emaWeight = 0;
   /** Learnt quantum: smallest non-zero step seen (Infinity = never changed). */
   quantum: Float64Array = new Float64Array(8);
   private last: Float64Array = new Float64Array(8);
@@ -69,6 +74,7 @@ export class FlatWatch {
     if (id >= this.eligible.length) this.grow(Math.max(16, 2 * this.eligible.length));
     this.names.push(name);
     this.eligible[id] = 0;
+    this.source[id] = 0;
     this.quantum[id] = Infinity;
     this.last[id] = NaN;
     this.ref[id] = NaN;
@@ -85,6 +91,7 @@ export class FlatWatch {
     if (target === source) return;
     this.couplings.push({ target, source, threshold });
     this.eligible[target] = 1;
+    this.source[source] = 1;
   }
 
   /** Rebuilds the pair tables after `add`/`couple` (keeps what the existing pairs saw). */
@@ -120,6 +127,7 @@ export class FlatWatch {
     const f = (a: Float64Array): Float64Array => { const b = new Float64Array(cap); b.set(a); return b; };
     const u = (a: Uint8Array): Uint8Array => { const b = new Uint8Array(cap); b.set(a); return b; };
     this.eligible = u(this.eligible);
+    this.source = u(this.source);
     this.quantum = f(this.quantum);
     this.last = f(this.last);
     this.ref = f(this.ref);
@@ -141,13 +149,18 @@ export class FlatWatch {
       if (d > 1e-9 * (1 + (r < 0 ? -r : r)) && d < this.quantum[ch]) this.quantum[ch] = d;
     }
     this.last[ch] = r;
-    const et = this.emaT[ch];
-    if (et !== et || this.ema[ch] !== this.ema[ch]) this.ema[ch] = r;
-    else {
-      const dt = t - et;
-      if (dt > 0) this.ema[ch] += (dt / (this.tauMs + dt)) * (r - this.ema[ch]);
+    if (this.source[ch] === 1) {
+      const et = this.emaT[ch];
+      if (et !== et || this.ema[ch] !== this.ema[ch]) this.ema[ch] = r;
+      else {
+        const dt = t - et;
+        if (dt > 0) {
+          if (dt !== this.emaDtMs) { this.emaDtMs = dt; this.emaWeight = dt / (this.tauMs + dt); }
+          this.ema[ch] += this.emaWeight * (r - this.ema[ch]);
+        }
+      }
+      this.emaT[ch] = t;
     }
-    this.emaT[ch] = t;
     if (this.eligible[ch] === 0) return;
     const ref = this.ref[ch];
     if (ref !== ref) { this.startFlat(ch, t, r); return; }

@@ -160,6 +160,11 @@ export interface DaemonStatus {
   /** The signals of the last sample (undefined values are omitted: no reading). */
   signals: Record<string, number>;
   faults: { signal: string; reason: string }[];
+  /**
+   * What a fault of each declared sensor does under the policy in force (`onFault`, role default
+   * or written), so a fault in `faults` can be read with its consequence.
+   */
+  faultConsequences: { signal: string; onFault: string; byDefault: boolean; fallback?: string; zonesSubstitute?: boolean }[];
   decision?: Decision;
   seq: number;
   clients: number;

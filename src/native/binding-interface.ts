@@ -137,6 +137,7 @@ export const ERRNO = {
   ENODEV: 19,
   EINVAL: 22,
   ESPIPE: 29,
+  EROFS: 30,
   ENODATA: 61,
   EBADMSG: 74,
   EOPNOTSUPP: 95,

@@ -38,8 +38,16 @@ export function formatSummary(s: ReplaySummary, mode: string): string {
   const zones = temps.filter(([k]) => k.startsWith('zone.')).sort((a, b) => b[1] - a[1]);
   const zoneText = zones.length > 0 ? `${named.length > 0 ? '; ' : ''}${zones.length} zone${zones.length === 1 ? '' : 's'}, hottest ${zones.slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
   lines.push(`  max °C           ${named.join(', ')}${zoneText}${temps.length === 0 ? '-' : ''}`);
-  const faults = Object.entries(s.sensorFaults.bySignal).map(([k, v]) => `${k} ×${v}`);
-  lines.push(`  sensor faults    ${s.sensorFaults.count}${faults.length > 0 ? ` (${faults.join(', ')})` : ''}; safe tier ${dur(s.timeSafeS)}`);
+  if (s.signalsNotOnDevice.length > 0) {
+    lines.push(`  not on device    ${s.signalsNotOnDevice.join(', ')} (the trace never carries them: left out, not faults; --strict-signals makes them faults)`);
+  } else if (s.strictSignals) {
+    lines.push('  not on device    - (--strict-signals: every signal the policy reads counts as on the device)');
+  }
+  const faults = Object.entries(s.sensorFaults.bySignal).map(([k, v]) => {
+    const c = s.sensorFaults.onFault[k];
+    return `${k} ×${v}${c ? ` onFault ${c.onFault}${c.byDefault ? ' by default' : ''}` : ''}`;
+  });
+  lines.push(`  sensor faults    ${s.sensorFaults.count}${faults.length > 0 ? ` (${faults.join(', ')})` : ''}; fault-capped ${dur(s.timeFaultCappedS)}, safe tier ${dur(s.timeSafeS)}`);
   const d = s.finalDecision;
   lines.push(
     d

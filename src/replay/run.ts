@@ -14,11 +14,18 @@
  * Samples before `fromMs` still go through the core (not counted) so the estimator's history
  * and the dwell timers are exactly what a full replay would have at that instant: a window
  * shows the same decisions as the full replay, only cut.
+ *
+ * A signal the trace never carries (no column, not named by a `# signals:` header comment, no
+ * zone a virtual sensor could be built from) is not on the recorded device: the core runs the
+ * policy as it applies there (`policyOnDevice`, src/core/on-device.ts), so a phone recorded
+ * without a skin thermistor is not a phone whose skin sensor failed. A column that exists but
+ * has no value is still a fault. `strictSignals` restores "every signal is on the device".
  */
 import type { Policy } from '../policy/types.js';
 import type { Sample } from '../core/signals.js';
 import type { Decision } from '../core/decision.js';
-import { initialState, step, type GovernorState, type StepResult } from '../core/governor.js';
+import { faultFloorInForce, initialState, step, type GovernorState, type StepResult } from '../core/governor.js';
+import { policyOnDevice, signalsNotCarried } from '../core/on-device.js';
 import { readTrace, type ReadMode, type TraceReadStats } from '../trace/reader.js';
 import { SummaryAccumulator, type ReplaySummary } from './summary.js';
 
@@ -37,16 +44,23 @@ export interface ReplayOptions extends ReplayHooks {
   mode?: ReadMode;
   fromMs?: number;
   toMs?: number;
+  /**
+   * Every signal the policy reads is taken to be on the device, so one the trace never carries
+   * is a sensor fault with its `onFault` consequence (the behaviour before absence was known).
+   */
+  strictSignals?: boolean;
 }
 
 export async function replayTrace(tracePath: string, opts: ReplayOptions): Promise<ReplaySummary> {
   const stream = readTrace(tracePath, { mode: opts.mode ?? 'strict', onWarning: opts.onWarning });
   const run = new ReplayRun(opts.policy, tracePath, opts);
   for await (const batch of stream) {
-    run.columns(stream.stats.columns);
+    run.columns(stream.stats.columns, stream.stats.declaredSignals);
     if (!run.feed(batch)) break;
     opts.onProgress?.(stream.stats.bytesRead, stream.stats.totalBytes);
   }
+  // A trace with a header and no rows yields no batch: the summary still says what it lacks.
+  run.columns(stream.stats.columns, stream.stats.declaredSignals);
   await opts.onEnd?.();
   return run.finish(stream.stats);
 }
@@ -63,29 +77,76 @@ export function replaySamples(samples: Iterable<Sample>, opts: ReplayOptions & {
     for (const k of Object.keys(s)) cols.add(k);
     batch.push(s);
   }
-  run.columns([...cols]);
+  run.columns([...cols], undefined);
   run.feed(batch);
   return run.finish({ skippedRows: 0, skippedByKind: {}, warnings: [] });
 }
 
 class ReplayRun {
-  private state: GovernorState;
-  private readonly acc: SummaryAccumulator;
+  /** The policy as it applies to the recorded device (set with the first columns). */
+  private policy!: Policy;
+  private state!: GovernorState;
+  private acc!: SummaryAccumulator;
+  private notOnDevice: ReadonlySet<string> = new Set();
+  private declared: readonly string[] = [];
+  /** Warnings of the replay itself (the reader's are in its stats). */
+  private readonly lateWarnings: string[] = [];
+  private readonly warnedLate = new Set<string>();
+  private knownColumnCount = -1;
   private readonly fromMs: number;
   private readonly toMs: number;
   private firstMs: number | undefined;
   private lastMs: number | undefined;
   private inWindow = 0;
 
-  constructor(private readonly policy: Policy, trace: string, private readonly hooks: ReplayOptions) {
-    this.state = initialState(policy);
-    this.acc = new SummaryAccumulator(policy, { trace, fromMs: hooks.fromMs, toMs: hooks.toMs });
+  constructor(private readonly given: Policy, private readonly trace: string, private readonly hooks: ReplayOptions) {
     this.fromMs = hooks.fromMs ?? -Infinity;
     this.toMs = hooks.toMs ?? Infinity;
   }
 
-  columns(cols: readonly string[]): void {
+  /**
+   * The trace's columns (they may grow for JSONL) and header-declared signals; cheap when
+   * unchanged. The first call decides which signals are not on the device.
+   */
+  columns(cols: readonly string[], declared: readonly string[] | undefined): void {
+    if (cols.length === this.knownColumnCount) return;
+    if (this.knownColumnCount < 0) this.begin(cols, declared);
+    else this.lateColumns(cols);
+    this.knownColumnCount = cols.length;
     this.acc.columns(cols);
+  }
+
+  private begin(cols: readonly string[], declared: readonly string[] | undefined): void {
+    this.declared = declared ?? [];
+    const absent = this.hooks.strictSignals ? [] : signalsNotCarried(this.given, [...cols, ...this.declared]);
+    this.notOnDevice = new Set(absent);
+    const critical = this.given.sensors.filter((x) => x.critical).map((x) => x.name);
+    if (critical.length > 0 && critical.every((n) => this.notOnDevice.has(n))) {
+      // Not a fault either, but nothing the policy calls critical can bind: worth saying.
+      this.warn(`${this.trace}: the trace carries none of the policy's critical sensors (${critical.join(', ')}): their limits cannot apply to this replay`);
+    }
+    this.policy = policyOnDevice(this.given, absent);
+    this.state = initialState(this.policy);
+    this.acc = new SummaryAccumulator(this.policy, {
+      trace: this.trace, fromMs: this.hooks.fromMs, toMs: this.hooks.toMs,
+      signalsNotOnDevice: absent, strictSignals: this.hooks.strictSignals === true,
+    });
+  }
+
+  /** JSONL keys first seen after absence was decided: a signal they would have carried is said once, not read. */
+  private lateColumns(cols: readonly string[]): void {
+    if (this.notOnDevice.size === 0) return;
+    const still = new Set(signalsNotCarried(this.given, [...cols, ...this.declared]));
+    for (const name of this.notOnDevice) {
+      if (still.has(name) || this.warnedLate.has(name)) continue;
+      this.warnedLate.add(name);
+      this.warn(`${this.trace}: ${name} first appears after replay began; it was taken as not on this device and is not read (name it in a '# signals:' header comment, or use --strict-signals)`);
+    }
+  }
+
+  private warn(m: string): void {
+    this.lateWarnings.push(m);
+    this.hooks.onWarning?.(m);
   }
 
   /** Steps the core over a batch; false once the window's end has been passed (stop reading). */
@@ -103,7 +164,7 @@ class ReplayRun {
         state = result.state;
         if (sample.t_ms < fromMs) continue;
         this.inWindow++;
-        if (acc.add(sample, result.decision)) onDecision?.(result.decision, sample);
+        if (acc.add(sample, result.decision, faultFloorInForce(state))) onDecision?.(result.decision, sample);
         onStep?.(sample, result);
       }
       return true;
@@ -112,7 +173,9 @@ class ReplayRun {
     }
   }
 
-  finish(stats: Pick<TraceReadStats, 'skippedRows' | 'skippedByKind' | 'warnings'>): ReplaySummary {
+  finish(given: Pick<TraceReadStats, 'skippedRows' | 'skippedByKind' | 'warnings'>): ReplaySummary {
+    if (this.knownColumnCount < 0) this.begin([], undefined);
+    const stats = this.lateWarnings.length === 0 ? given : { ...given, warnings: [...given.warnings, ...this.lateWarnings] };
     // An empty window is almost always a mistyped --from/--to (seconds vs minutes): say where
     // the trace is instead of printing a summary of nothing as if it were a result.
     const windowed = this.hooks.fromMs !== undefined || this.hooks.toMs !== undefined;

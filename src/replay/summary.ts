@@ -12,6 +12,7 @@ import { ZONE_PREFIX } from '../core/signals.js';
 import { sameEngineKnobs, sameKnobs, type Decision } from '../core/decision.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
 import type { BadRowKind } from '../trace/reader.js';
+import { faultConsequenceOf } from '../core/governor.js';
 
 export interface ReplaySummary {
   trace: string;
@@ -30,10 +31,20 @@ export interface ReplaySummary {
   timeByOffloadS: { local: number; cloud: number; pause: number };
   /** Highest reading of every temperature signal seen (`*_c` and `zone.*`), °C. */
   maxC: Record<string, number>;
-  /** Fault episodes (a reason with rule `sensor-*` naming a signal, appearing after a decision without it). */
-  sensorFaults: { count: number; bySignal: Record<string, number> };
+  /**
+   * Fault episodes (a reason with rule `sensor-*` naming a signal, appearing after a decision
+   * without it), and for each faulted signal the consequence in force (`onFault`, and whether it
+   * is the role default rather than written in the policy).
+   */
+  sensorFaults: { count: number; bySignal: Record<string, number>; onFault: Record<string, { onFault: string; byDefault: boolean }> };
   /** Time spent at the policy's safe tier because sensors failed. */
   timeSafeS: number;
+  /** Time with a tier floor forced by a fault: an `onFault` cap or safe, or an unknown MemAvailable (includes timeSafeS). */
+  timeFaultCappedS: number;
+  /** Signals the policy reads that the trace never carries: not on the recorded device, so never a fault. */
+  signalsNotOnDevice: string[];
+  /** True under --strict-signals: every signal counts as on the device, a missing one is a fault. */
+  strictSignals: boolean;
   finalDecision: Decision | null;
   /** The window replayed, ms of trace time; null = open. */
   window: { fromMs: number | null; toMs: number | null };
@@ -46,6 +57,8 @@ export interface SummaryOptions {
   trace: string;
   fromMs?: number;
   toMs?: number;
+  signalsNotOnDevice?: readonly string[];
+  strictSignals?: boolean;
 }
 
 /** True for signals whose values are °C and belong in `maxC`. */
@@ -66,6 +79,9 @@ export class SummaryAccumulator {
   private readonly timeInTierMs: Record<string, number> = {};
   private readonly timeByOffloadMs = { local: 0, cloud: 0, pause: 0 };
   private timeSafeMs = 0;
+  private timeFaultCappedMs = 0;
+  /** Whether the previous sample's step had a fault-forced floor (it holds until this sample). */
+  private prevFaultFloor = false;
   private readonly maxC: Record<string, number> = {};
   private tempColumns: string[] = [];
   private knownColumnCount = -1;
@@ -94,10 +110,13 @@ export class SummaryAccumulator {
   /**
    * Adds one step inside the window. Returns true when the decision is a change (or the
    * first decision of the window), i.e. something a `--decisions` file should record.
+   * `faultFloor`: the step's tier had a floor forced by a fault (`faultFloorInForce`).
    */
-  add(sample: Sample, decision: Decision): boolean {
+  add(sample: Sample, decision: Decision, faultFloor = false): boolean {
     const t = sample.t_ms;
     let record = false;
+    if (this.prevFaultFloor) this.timeFaultCappedMs += t - this.prevT;
+    this.prevFaultFloor = faultFloor;
     if (this.prev === undefined) {
       this.firstT = t;
       record = true;
@@ -169,6 +188,11 @@ export class SummaryAccumulator {
     const byTier: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.timeInTierMs)) byTier[k] = s(v);
     const minutes = durationMs / 60_000;
+    const onFault: ReplaySummary['sensorFaults']['onFault'] = {};
+    for (const k of Object.keys(this.faultsBySignal)) {
+      const c = faultConsequenceOf(this.policy, k);
+      if (c) onFault[k] = c;
+    }
     return {
       trace: this.opts.trace,
       policy: this.policy.name,
@@ -185,8 +209,11 @@ export class SummaryAccumulator {
         pause: s(this.timeByOffloadMs.pause),
       },
       maxC: { ...this.maxC },
-      sensorFaults: { count: this.faultCount, bySignal: { ...this.faultsBySignal } },
+      sensorFaults: { count: this.faultCount, bySignal: { ...this.faultsBySignal }, onFault },
       timeSafeS: s(this.timeSafeMs),
+      timeFaultCappedS: s(this.timeFaultCappedMs),
+      signalsNotOnDevice: [...(this.opts.signalsNotOnDevice ?? [])],
+      strictSignals: this.opts.strictSignals === true,
       finalDecision: this.prev ?? null,
       window: { fromMs: this.opts.fromMs ?? null, toMs: this.opts.toMs ?? null },
       skippedRows: extra.skippedRows,

@@ -37,14 +37,56 @@ const SensorRegime = z.strictObject({
   hotCadenceMs: pos.optional(),
   hotAboveC: z.number().optional(),
   noiseSigma: nonneg.default(0),
-  /** Reading resolution (0.1 °C tsens, 1 °C integer sysfs, 1 % charge). 0 = none. */
-  quantum: nonneg.default(0),
+  /**
+   * Reading resolution: every reading is a multiple of it (0.1 °C tsens and battery gauges,
+   * 1 °C whole-degree sysfs thermistors, 0.538 °C Pi ADC steps, 1 % charge). Absent = exact;
+   * a temperature sensor must state it (`checkSensors`): real ones are never exact.
+   */
+  quantum: pos.optional(),
 });
 const TripSchema = z.strictObject({
   node: z.string().min(1),
   atC: z.number(),
   hystC: nonneg.default(2),
 });
+
+/** The signals a simulated device can report from its truth (SPEC §9 names), in report order. */
+export const SIMULATED_SIGNALS = [
+  'soc_c', 'skin_c', 'battery_c', 'battery_w', 'battery_pct', 'charging', 'mem_avail_mb', 'mem_total_mb',
+  'psi_mem_some_avg10', 'psi_mem_full_avg10', 'tok_s', 'ambient_c',
+] as const;
+const TEMPERATURE_SIGNALS = new Set<string>(['soc_c', 'skin_c', 'battery_c', 'ambient_c']);
+/** No real thermal sensor reads coarser than this (whole-degree sysfs is the coarsest seen). */
+const MAX_TEMPERATURE_QUANTUM_C = 5;
+
+/**
+ * `sensors` keys: a simulated signal, `zone` (every thermal zone) or `zone.<type>` (one declared
+ * zone, overriding `zone` — a board thermistor in whole °C next to 0.1 °C tsens zones). Every
+ * temperature sensor states its quantum.
+ */
+function checkSensors(d: { sensors?: Record<string, z.output<typeof SensorRegime>>; thermal?: { zones?: { type: string }[] } }, ctx: z.RefinementCtx): void {
+  // zod runs this only once the shape is valid; the guards keep it safe if that ever changes.
+  if (typeof d.sensors !== 'object' || d.sensors === null) return;
+  const zoneTypes = new Set(Array.isArray(d.thermal?.zones) ? d.thermal.zones.map((zn) => zn.type) : []);
+  const known = [...SIMULATED_SIGNALS, 'zone', ...[...zoneTypes].map((t) => `zone.${t}`)];
+  for (const [key, regime] of Object.entries(d.sensors)) {
+    const isZone = key === 'zone' || key.startsWith('zone.');
+    if (key.startsWith('zone.') && !zoneTypes.has(key.slice(5))) {
+      ctx.addIssue({ code: 'custom', path: ['sensors', key], message: `no thermal zone '${key.slice(5)}' (thermal.zones: ${[...zoneTypes].join(', ') || 'none'})` });
+      continue;
+    }
+    if (!isZone && !(SIMULATED_SIGNALS as readonly string[]).includes(key)) {
+      ctx.addIssue({ code: 'custom', path: ['sensors', key], message: `unknown sensor '${key}' (known: ${known.join(', ')})` });
+      continue;
+    }
+    if (!isZone && !TEMPERATURE_SIGNALS.has(key)) continue;
+    if (regime.quantum === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sensors', key], message: `a temperature sensor needs quantum: its reading resolution in °C (0.1 tsens or battery gauge, 1 whole-degree sysfs, 0.538 Pi ADC)` });
+    } else if (regime.quantum > MAX_TEMPERATURE_QUANTUM_C) {
+      ctx.addIssue({ code: 'custom', path: ['sensors', key, 'quantum'], message: `${regime.quantum} °C is coarser than any real thermal sensor (at most ${MAX_TEMPERATURE_QUANTUM_C} °C; whole-degree sysfs is 1)` });
+    }
+  }
+}
 
 export const DeviceSchema = z.strictObject({
   name: z.string().min(1),
@@ -147,9 +189,15 @@ export const DeviceSchema = z.strictObject({
     /** Above this, the OS floors the clock at minScale at once (Android GPU floor). */
     hardFloor: z.strictObject({ node: z.string(), atC: z.number() }).optional(),
   }),
-});
+}).superRefine(checkSensors);
 
 export type DeviceModel = z.output<typeof DeviceSchema>;
+
+/** The regime a zone's readings follow: its own `zone.<type>` entry, else the shared `zone`. */
+export function zoneRegimeKey(device: DeviceModel, zoneType: string): string {
+  const own = `zone.${zoneType}`;
+  return own in device.sensors ? own : 'zone';
+}
 
 export const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 export const devicesDir = join(repoRoot, 'sim', 'devices');

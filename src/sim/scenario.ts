@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadYamlFile } from './yaml-file.js';
-import { repoRoot } from './device.js';
+import { repoRoot, SIMULATED_SIGNALS } from './device.js';
 import { UserError } from '../util/errors.js';
 
 const pos = z.number().positive();
@@ -70,6 +70,18 @@ export const ScenarioSchema = z.strictObject({
     }).optional(),
   }),
   events: z.array(EventSchema).default([]),
+  /**
+   * Healthy sensors that read one constant value for the whole run (a full phone on its charger
+   * at 100 %, a battery thermistor that does not leave its 0.1 °C step, an idle PSI of 0): the
+   * reading replaces what the sensor would report, whenever it reports at all. A signal the device
+   * does not have (battery on a board, a zone type it lacks) stays absent, as `battery:` does.
+   */
+  holdFlat: z.record(z.string(), z.number()).superRefine((held, ctx) => {
+    for (const k of Object.keys(held)) {
+      if ((SIMULATED_SIGNALS as readonly string[]).includes(k) || /^zone\.[^\s]+$/.test(k)) continue;
+      ctx.addIssue({ code: 'custom', path: [k], message: `'${k}' is not a simulated signal (${SIMULATED_SIGNALS.join(', ')} or zone.<type>)` });
+    }
+  }).default({}),
 });
 
 export type Scenario = z.output<typeof ScenarioSchema>;

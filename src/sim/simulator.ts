@@ -4,7 +4,7 @@
  * `advance(dt, knobs)` moves time; `read(t_ms)` returns what the sensors would report.
  * Used by `simulate`/`compare` (scenario-driven) and by the daemon's live simulated device.
  */
-import type { DeviceModel } from './device.js';
+import { SIMULATED_SIGNALS, zoneRegimeKey, type DeviceModel } from './device.js';
 import type { SimModel } from './model.js';
 import type { Scenario } from './scenario.js';
 import type { Sample } from '../core/signals.js';
@@ -53,11 +53,6 @@ interface ActiveRequest extends Request {
   qualityTokens: number;
 }
 
-const SIGNALS_FROM_TRUTH = [
-  'soc_c', 'skin_c', 'battery_c', 'battery_w', 'battery_pct', 'charging', 'mem_avail_mb', 'mem_total_mb',
-  'psi_mem_some_avg10', 'psi_mem_full_avg10', 'tok_s', 'ambient_c',
-] as const;
-
 export class DeviceSimulator {
   readonly device: DeviceModel;
   readonly model: SimModel;
@@ -93,6 +88,9 @@ export class DeviceSimulator {
   private reprefillTokens = 0;
   private lastPollTemps: Float64Array;
   private readonly opts: SimOptions;
+  /** Per thermal zone: its sample key, the sensor regime it follows, its node. */
+  private readonly zoneReads: { key: string; regime: string; node: number; offsetC: number }[];
+  private readonly holdFlat: Readonly<Record<string, number>>;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -119,11 +117,15 @@ export class DeviceSimulator {
     this.nextArrivalS = scenario.workload.startDelayS;
     this.noise = createRng(seed, 2);
     this.signals = this.listSignals();
+    this.zoneReads = device.thermal.zones.map((z) => ({
+      key: `zone.${z.type}`, regime: zoneRegimeKey(device, z.type), node: this.thermal.index(z.node), offsetC: z.offsetC,
+    }));
+    this.holdFlat = scenario.holdFlat ?? {};
   }
 
   private listSignals(): string[] {
     const out: string[] = [];
-    for (const s of SIGNALS_FROM_TRUTH) {
+    for (const s of SIMULATED_SIGNALS) {
       if (!(s in this.device.sensors)) continue;
       if (s === 'skin_c' && !this.device.thermal.signals.skin) continue;
       if ((s === 'battery_c' || s.startsWith('battery_') || s === 'charging') && !this.battery) continue;
@@ -460,7 +462,10 @@ export class DeviceSimulator {
     if (h && tMs < h.nextMs && truth !== undefined) return h.value;
     if (truth === undefined || this.dead) { this.held.delete(key); return undefined; }
     let v = truth + (r.noiseSigma > 0 ? r.noiseSigma * this.noise.normal() : 0);
-    if (r.quantum > 0) v = Math.round(v / r.quantum) * r.quantum;
+    if (r.quantum !== undefined) v = Math.round(v / r.quantum) * r.quantum;
+    // A healthy sensor held flat by the scenario reports its constant whenever it reports at all.
+    const flat = this.holdFlat[key];
+    if (flat !== undefined) v = flat;
     // Round away binary noise so the trace prints the same short number the sensor would.
     v = Number(v.toFixed(6));
     const hot = r.hotCadenceMs !== undefined && r.hotAboveC !== undefined && truth > r.hotAboveC;
@@ -468,17 +473,14 @@ export class DeviceSimulator {
     return v;
   }
 
-  /** What the device's sensors report at `tMs` (noise, quantisation, cadence). */
+  /** What the device's sensors report at `tMs` (noise, quantisation, cadence, scenario holds). */
   read(tMs: number): Sample {
     const s: Record<string, number | undefined> = { t_ms: tMs };
     for (const name of this.signals) {
       if (name.startsWith('zone.')) continue;
       s[name] = this.reading(name, name, this.truthOf(name), tMs);
     }
-    for (const z of this.device.thermal.zones) {
-      const key = `zone.${z.type}`;
-      s[key] = this.reading(key, 'zone', this.thermal.temps[this.thermal.index(z.node)] + z.offsetC, tMs);
-    }
+    for (const z of this.zoneReads) s[z.key] = this.reading(z.key, z.regime, this.thermal.temps[z.node] + z.offsetC, tMs);
     return s as Sample;
   }
 }

@@ -46,6 +46,11 @@ export interface TraceReadStats {
   format: TraceFormat | undefined;
   /** Columns in header order (CSV) or first-seen order (JSONL). */
   columns: string[];
+  /**
+   * Signals named by a `# signals: a, b, …` comment before the first sample: what the recording
+   * carries at all, including signals with no column (JSONL keys that appear late). Undefined = none.
+   */
+  declaredSignals?: string[];
   /** Physical lines consumed, including comments and the header. */
   lines: number;
   /** Samples produced. */
@@ -78,6 +83,8 @@ function quoteCell(cell: string): string {
 export const MAX_LINE_CHARS = 1 << 20;
 
 const JSON_DOCUMENT_HINT = "this looks like a JSON document, not a trace (CSV or one JSON object per line); turn it into one with 'edgegov trace convert'";
+/** `# signals: soc_c, zone.cpu-thermal` — what a recording carries at all (docs/traces.md). */
+const SIGNALS_COMMENT = /^#\s*signals\s*:\s*(.*)$/i;
 
 class BadRow extends Error {
   constructor(readonly kind: BadRowKind, readonly column: string | undefined, readonly why: string) {
@@ -181,7 +188,11 @@ export class TraceParser {
     this.lineNo++;
     // Spreadsheet exports start with a UTF-8 byte-order mark; it is not part of the first name.
     if (this.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.length === 0 || text.charCodeAt(0) === 35 /* # */) return;
+    if (text.length === 0) return;
+    if (text.charCodeAt(0) === 35 /* # */) {
+      if (this.stats.samples === 0 && this.stats.skippedRows === 0) this.headerComment(text);
+      return;
+    }
     if (binary && (text.includes('\u0000') || text.includes('\uFFFD'))) {
       if (this.header === undefined && this.format !== 'jsonl') this.fatal(undefined, 'binary data, not a text trace');
       this.bad(new BadRow('binary', undefined, 'binary data, not a text trace row'));
@@ -216,6 +227,14 @@ export class TraceParser {
         else throw e;
       }
     }
+  }
+
+  /** A `# signals: …` header comment (docs/traces.md): names separated by commas or spaces. */
+  private headerComment(text: string): void {
+    const m = SIGNALS_COMMENT.exec(text);
+    if (!m) return;
+    const names = m[1].split(/[\s,]+/).filter((n) => n.length > 0);
+    this.stats.declaredSignals = [...new Set([...(this.stats.declaredSignals ?? []), ...names])];
   }
 
   private fatal(column: string | undefined, why: string): never {

@@ -11,16 +11,17 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { EdgegovClient } from '../../src/ipc/client.js';
 import type { SensorSourceLike } from '../../src/daemon/deps.js';
 import { cliPath, repoRoot } from '../helpers/cli.js';
+import { renderStatus } from '../../src/cli/commands/status.js';
 import { testPolicyPath, tmpDir, until } from './helpers.js';
 
-function fakeSource(state: { socC: number }) {
+function fakeSource(state: { socC: number; faults?: { signal: string; reason: string }[] }) {
   let fire: (() => void) | undefined;
   let closed = false;
   const source: SensorSourceLike = {
     binding: 'mock',
     read: () => ({
       signals: { 'zone.cpu-0-0-0': state.socC, 'zone.gpuss-0': state.socC - 3, mem_avail_mb: 12_000, mem_total_mb: 16_000 },
-      faults: [],
+      faults: state.faults ?? [],
     }),
     onPressure: (cb) => { fire = cb; return () => { fire = undefined; }; },
     close: () => { closed = true; },
@@ -31,7 +32,7 @@ function fakeSource(state: { socC: number }) {
 describe('Daemon (in process)', () => {
   const dir = tmpDir('life');
   const socket = path.join(dir, 'life.sock');
-  const state = { socC: 50 };
+  const state: { socC: number; faults?: { signal: string; reason: string }[] } = { socC: 50 };
   const fake = fakeSource(state);
   // Battery absent on this fake host: simulated. Soc zones present: real.
   const daemon = new Daemon({
@@ -68,6 +69,19 @@ describe('Daemon (in process)', () => {
     expect(st.decision?.simulated).toEqual(st.simulated);
     expect(st.signals['battery_pct']).toBeGreaterThan(0);
     expect(st.signals['zone.cpu-0-0-0']).toBe(95);
+  });
+
+  it('status names the fault consequence in force for each declared sensor, and next to a fault', () => {
+    state.faults = [{ signal: 'mem_avail_mb', reason: 'out of range' }, { signal: 'psi_mem_full_avg10', reason: 'unreadable' }];
+    fake.fire();
+    const st = daemon.status();
+    // The test policy writes no onFault: the role defaults (critical soc_c → safe, the rest ignore).
+    expect(st.faultConsequences).toContainEqual({ signal: 'soc_c', onFault: 'safe', byDefault: true, zonesSubstitute: true });
+    expect(st.faultConsequences).toContainEqual({ signal: 'mem_avail_mb', onFault: 'ignore', byDefault: true });
+    const text = renderStatus(st);
+    // A declared sensor's fault says what it does; a signal the policy declares no sensor for does not.
+    expect(text).toMatch(/^faults +mem_avail_mb: out of range → onFault ignore \(default\); psi_mem_full_avg10: unreadable$/m);
+    state.faults = undefined;
   });
 
   it('status --watch prints the state and follows changes', async () => {

@@ -22,7 +22,13 @@ describe('offline-clean llama.cpp', () => {
   it('uses the slim install: node-llama-cpp pinned, only the linux-x64 prebuilt, optional packages omitted', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     expect(pkg.dependencies['node-llama-cpp']).toBe('3.21.1');
-    expect(pkg.dependencies['@node-llama-cpp/linux-x64']).toBe('3.21.1');
+    // Installers get the backend of their arch (npm skips the other by its cpu field); this
+    // repo's own install omits optional packages, so the x64 backend is pinned as a dev dependency.
+    expect(pkg.optionalDependencies).toEqual({ '@node-llama-cpp/linux-arm64': '3.21.1', '@node-llama-cpp/linux-x64': '3.21.1' });
+    expect(pkg.dependencies['@node-llama-cpp/linux-x64']).toBeUndefined();
+    expect(pkg.devDependencies['@node-llama-cpp/linux-x64']).toBe('3.21.1');
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'));
+    for (const arch of ['linux-arm64', 'linux-x64']) expect(lock.packages[`node_modules/@node-llama-cpp/${arch}`]?.version, arch).toBe('3.21.1');
     expect(readFileSync(join(repoRoot, '.npmrc'), 'utf8')).toMatch(/^omit=optional$/m);
     if (process.platform === 'linux' && process.arch === 'x64') {
       expect(readdirSync(join(repoRoot, 'node_modules/@node-llama-cpp'))).toEqual(['linux-x64']);

@@ -277,3 +277,26 @@ describe('forecast of a node settling after a step (learned time constant)', () 
     expect(e.estimate('soc_c')!.forecast).toBeCloseTo(46 + 0.2 * 20, 6);
   });
 });
+
+describe('smoothing of a steady quantised reading', () => {
+  // The real Galaxy C7 Pro trace: a whole-degree skin thermistor steps 48 → 50 °C and stays there
+  // for 32 s at 1 Hz. The smoothed value must reach 50 exactly (a set point at 50 °C), not stop at
+  // 49.99999… from the EMA's float residue.
+  it('converges to exactly the reading it has held, so a set point equal to it is reached', () => {
+    const e = new Estimator(policyWith([plain('skin_c')], { smoothingMs: 1000, holdMs: 10_000 }));
+    e.update({ t_ms: 0, skin_c: 48 });
+    let firstExactS = NaN;
+    for (let s = 1; s <= 32; s++) {
+      e.update({ t_ms: s * 1000, skin_c: 50 });
+      const v = e.estimate('skin_c')!.value;
+      expect(v).toBeLessThanOrEqual(50);
+      if (firstExactS !== firstExactS && v === 50) firstExactS = s;
+    }
+    expect(firstExactS).toBeGreaterThan(1); // still smoothed at first
+    expect(firstExactS).toBeLessThanOrEqual(32);
+    // Moving again, it smooths again (no snap while the gap is a real one).
+    e.update({ t_ms: 33_000, skin_c: 49 });
+    expect(e.estimate('skin_c')!.value).toBeGreaterThan(49);
+    expect(e.estimate('skin_c')!.value).toBeLessThan(50);
+  });
+});

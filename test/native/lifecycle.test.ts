@@ -16,6 +16,8 @@ import { loadNativeAddon } from '../../src/native/native.js';
 const addonPath = fileURLToPath(new URL('../../build/Release/edgegov_native.node', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/sysfs/sd8elite-dev/', import.meta.url));
 const nativeAvailable = loadNativeAddon().addon !== undefined;
+/** Shared with the arm64 check (scripts/arm64/run.mjs), which runs it under emulation. */
+const workerTeardownChild = fileURLToPath(new URL('./worker-teardown.child.cjs', import.meta.url));
 
 function runChild(source: string, timeoutMs = 120_000) {
   const dir = mkdtempSync(join(tmpdir(), 'edgegov-life-'));
@@ -87,36 +89,7 @@ describe.skipIf(!nativeAvailable)('addon lifetime (forked child)', () => {
   }, 150_000);
 
   it('Worker threads torn down with live readers and armed watchers; exit with a watcher armed', () => {
-    const r = runChild(`${prelude}
-      const { Worker } = require('worker_threads');
-      const fd0 = fdCount();
-      const code = \`
-        const { parentPort, workerData } = require('worker_threads');
-        const addon = require(workerData.addonPath);
-        const rd = new addon.Reader(workerData.paths, workerData.kinds);
-        rd.read();
-        const w = new addon.PsiWatcher(() => {});
-        if (workerData.psiOk) w.add('/proc/pressure/memory', 'some 300000 2000000');
-        parentPort.postMessage(rd.read().values.length);
-        // No close(): the env cleanup hook must stop the thread and the finalizers close the fds.
-      \`;
-      let done = 0, values = 0;
-      const run = (i) => new Promise((res, rej) => {
-        const wk = new Worker(code, { eval: true, workerData: { addonPath: ${JSON.stringify(addonPath)}, paths, kinds, psiOk } });
-        wk.on('message', (n) => { values += n; if (i % 2) wk.terminate(); });
-        wk.on('error', rej);
-        wk.on('exit', () => { done++; res(); });
-      });
-      (async () => {
-        for (let round = 0; round < 5; round++) await Promise.all([0, 1, 2, 3].map(run));
-        global.gc();
-        const fd1 = fdCount();
-        // Leave one armed watcher in the main thread: process exit runs the cleanup hook.
-        const w = new addon.PsiWatcher(() => {});
-        if (psiOk) w.add('/proc/pressure/memory', 'some 300000 2000000');
-        console.log(JSON.stringify({ done, values, fd0, fd1 }));
-      })().catch((e) => { console.error(e); process.exit(3); });
-    `);
+    const r = spawnSync(process.execPath, ['--expose-gc', workerTeardownChild, addonPath, fixture, '5'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.signal).toBeNull();
     expect(r.status, r.stderr).toBe(0); // 134 would be the double free at exit
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);

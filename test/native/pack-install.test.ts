@@ -5,7 +5,7 @@
  * `EDGEGOV_NATIVE=required npx edgegov inventory --sysfs-root <fixture>` reads through the
  * native binding, loaded from prebuilds/linux-x64 (no build/ directory exists there).
  *
- * Needs the cross compiler for the arm64 prebuild (scripts/arm64-check.sh installs it in CI);
+ * Needs the cross compiler for the arm64 prebuild (.ci/run installs it in CI);
  * elsewhere it is skipped, never in CI.
  */
 import { spawnSync } from 'node:child_process';
@@ -48,7 +48,10 @@ describe.skipIf(!runs)('npm pack → install without a compiler → native from 
 
     const app = join(tmp, 'app');
     mkdirSync(app);
-    const inst = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', join(tmp, info.filename)], {
+    // --omit=optional keeps out node-llama-cpp's GPU backends (and, since the engine's backend is
+    // an optional per-arch package, the CPU one too), so its postinstall would try to build
+    // llama.cpp from source; this test is about the sensor addon, so that step is skipped.
+    const inst = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', '--node-llama-cpp-postinstall=skip', join(tmp, info.filename)], {
       cwd: app, env, encoding: 'utf8', timeout: 300_000,
     });
     expect(inst.status, inst.stderr).toBe(0);

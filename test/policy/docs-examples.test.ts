@@ -51,6 +51,21 @@ describe('policy examples in the docs', () => {
   }
 });
 
+describe('sensor fragments in docs/policy.md', () => {
+  // Fragments that show onFault/fallback are checked inside the minimal policy (which has a `lean` tier).
+  const fragments = yamlBlocks('docs/policy.md').filter((b) => b.text.startsWith('sensors:\n') && /onFault|fallback/.test(b.text));
+  it('has an onFault/fallback example', () => expect(fragments.length).toBeGreaterThan(0));
+  for (const b of fragments) {
+    it(`docs/policy.md:${b.line}: the sensors example validates inside a policy`, () => {
+      const text = minimal.replace('sensors:\n  soc_c: { from: { max: ["cpu*"] } }\n', b.text);
+      expect(text).not.toBe(minimal);
+      const r = parsePolicy(text, `docs/policy.md:${b.line}`);
+      expect(r.problems.map(formatProblem)).toEqual([]);
+      expect(r.policy!.sensors.find((x) => x.name === 'skin_c')?.onFault).toEqual({ kind: 'cap', tier: 'lean' });
+    });
+  }
+});
+
 describe('messages for common slips', () => {
   it('a missing version is a missing key, not "got undefined"', () => {
     const r = parsePolicy(minimal.replace('version: 1\n', ''), 'p.yaml');

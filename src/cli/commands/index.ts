@@ -39,6 +39,8 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => asModule((await import('./record.js')).recordCommand) },
   { name: 'inventory', usage: 'inventory', describe: 'Show the device and the sensors found, classified',
     load: async () => asModule((await import('./inventory.js')).inventoryCommand) },
+  { name: 'doctor', usage: 'doctor', describe: 'Check a board first: sensors, PSI triggers, reader, engine, socket, metrics port, fitting policy',
+    load: async () => asModule((await import('./doctor.js')).doctorCommand) },
   { name: 'status', usage: 'status', describe: 'Ask a running daemon for its state',
     load: async () => asModule((await import('./status.js')).statusCommand) },
   { name: 'reload', usage: 'reload', describe: 'Ask a running daemon to re-read its policy',

@@ -30,6 +30,7 @@ interface ReplayArgs {
   to?: string;
   strict: boolean;
   lenient: boolean;
+  strictSignals: boolean;
   report?: string;
   perfetto?: string;
 }
@@ -81,6 +82,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option('to', { type: 'string', describe: 'end of the window, same syntax as --from' })
       .option('strict', { type: 'boolean', default: true, describe: 'stop at the first bad row with file:line and column (default)' })
       .option('lenient', { type: 'boolean', default: false, describe: 'skip bad rows, count them by kind in the summary' })
+      .option('strict-signals', { type: 'boolean', default: false, describe: 'treat every signal the policy reads as on the device: one the trace never carries is a sensor fault (by default it is not on the device)' })
       .option('report', { type: 'string', describe: 'write a self-contained HTML report with plots to this file' })
       .option('perfetto', { type: 'string', describe: 'write a Chrome trace-event JSON for ui.perfetto.dev to this file' })
       .example('$0 replay run.csv --policy policies/default.yaml --json', '')
@@ -112,7 +114,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
 
     let summary;
     try {
-      summary = await replayTrace(argv.trace, { policy, mode, fromMs, toMs, ...combineHooks(hooks) });
+      summary = await replayTrace(argv.trace, { policy, mode, fromMs, toMs, strictSignals: argv.strictSignals, ...combineHooks(hooks) });
     } finally {
       progress.done();
       decisionsOut?.close();

@@ -34,11 +34,19 @@ export function renderStatus(s: DaemonStatus): string {
   const zones = Object.keys(s.signals).filter((k) => k.startsWith('zone.')).length;
   if (zones) lines.push(`zones    ${zones} thermal zones`);
   if (s.simulated.length) lines.push(`simulated (*) ${s.simulated.join(', ')}${s.sources.simulatedDevice ? ` from ${s.sources.simulatedDevice}` : ''}`);
-  if (s.faults.length) lines.push(`faults   ${s.faults.map((f) => `${f.signal}: ${f.reason}`).join('; ')}`);
+  if (s.faults.length) lines.push(`faults   ${s.faults.map((f) => `${f.signal}: ${f.reason}${consequenceText(s, f.signal)}`).join('; ')}`);
   lines.push(`sources  ${s.sources.sensors}, ${s.sources.psiEvents} pressure events`);
   lines.push(`clients  ${s.clients} (${s.subscribers} subscribed) on ${s.socket}${s.metrics ? ` · metrics http://${s.metrics}/metrics` : ''}`);
   if (s.journal) lines.push(`journal  ${s.journal.file}: ${s.journal.lines} lines, ${s.journal.syncedLines} synced`);
   return lines.join('\n');
+}
+
+/** ` → onFault safe (default)` for a declared sensor; nothing for a signal no sensor declares. */
+function consequenceText(s: DaemonStatus, signal: string): string {
+  // Older daemons (before faultConsequences) send none.
+  const c = s.faultConsequences?.find((x) => x.signal === signal);
+  if (!c) return '';
+  return ` → ${c.fallback !== undefined ? `fallback ${c.fallback}, then ` : ''}onFault ${c.onFault}${c.byDefault ? ' (default)' : ''}`;
 }
 
 export function unreachable(socket: string, err: unknown): EnvError {
