@@ -127,7 +127,12 @@ describe('edgegov demo', () => {
     expect(privateTags.size).toBeGreaterThan(0);
     expect(stubTags.filter((t) => privateTags.has(t))).toEqual([]);
     expect(requests.filter((r) => r.private && r.route === 'cloud')).toEqual([]);
-    expect(requests.filter((r) => r.route === 'cloud').length).toBe(stubTags.length);
+    // Every request routed to the cloud reached the stub; the stub may also have seen a request
+    // whose reply the demo's stop cut off before its headers (recorded as stopped, not as cloud).
+    const cloudTags = requests.filter((r) => r.route === 'cloud').map((r) => r.tag);
+    expect(cloudTags.filter((t) => !stubTags.includes(t))).toEqual([]);
+    const stoppedTags = new Set(requests.filter((r) => r.error === 'stopped').map((r) => r.tag));
+    expect(stubTags.filter((t) => !cloudTags.includes(t) && !stoppedTags.has(t))).toEqual([]);
 
     // Every child is gone, by pid; the socket directory too.
     const kids = childLine(stdout)!;
