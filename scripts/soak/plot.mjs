@@ -61,6 +61,8 @@ export function renderSvg({ title, tS, panels }) {
     if (hi - lo < 1e-9) { hi += 1; lo -= p.fromZero ? 0 : 1; }
     const sy = (v) => top + PANEL_H - ((v - lo) / (hi - lo)) * PANEL_H;
     parts.push(`<rect x="${PAD_L}" y="${top}" width="${W - PAD_L - PAD_R}" height="${PANEL_H}" fill="none" stroke="#ccc"/>`);
+    // A fitted line may leave the panel's range (it is fitted to the minima, say): clip it.
+    parts.push(`<clipPath id="panel${i}"><rect x="${PAD_L}" y="${top}" width="${W - PAD_L - PAD_R}" height="${PANEL_H}"/></clipPath>`);
     parts.push(`<text x="${PAD_L}" y="${top - 6}" font-weight="bold">${esc(p.title)}</text>`);
     parts.push(`<text x="${PAD_L - 6}" y="${top + 10}" text-anchor="end">${esc(label(hi, p.unit))}</text>`);
     parts.push(`<text x="${PAD_L - 6}" y="${top + PANEL_H}" text-anchor="end">${esc(label(lo, p.unit))}</text>`);
@@ -72,7 +74,7 @@ export function renderSvg({ title, tS, panels }) {
       const b = x1;
       const ya = p.fit.y0;
       const yb = p.fit.y0 + p.fit.slopePerS * (b - a);
-      parts.push(`<line x1="${sx(a).toFixed(1)}" y1="${sy(ya).toFixed(1)}" x2="${sx(b).toFixed(1)}" y2="${sy(yb).toFixed(1)}" stroke="#d0342c" stroke-width="1.5" stroke-dasharray="5,3"/>`);
+      parts.push(`<line x1="${sx(a).toFixed(1)}" y1="${sy(ya).toFixed(1)}" x2="${sx(b).toFixed(1)}" y2="${sy(yb).toFixed(1)}" stroke="#d0342c" stroke-width="1.5" stroke-dasharray="5,3" clip-path="url(#panel${i})"/>`);
     }
     if (p.bound !== undefined && p.bound <= hi) {
       parts.push(`<line x1="${PAD_L}" y1="${sy(p.bound).toFixed(1)}" x2="${W - PAD_R}" y2="${sy(p.bound).toFixed(1)}" stroke="#d0342c" stroke-width="1"/>`);

@@ -313,7 +313,8 @@ function percentileOf(values, p) {
   return v.length ? v[Math.min(v.length, Math.max(1, Math.ceil((p / 100) * v.length))) - 1] : undefined;
 }
 
-function plot(samples, verdict, { durationS, hz, clients }) {
+/** The SVG of the sampled series with the verdict's fitted lines and the stall bound. */
+export function plot(samples, verdict, { durationS, hz, clients }) {
   const tS = samples.map((s) => s.tS);
   const fitOf = (name) => verdict.series[name]?.line;
   const note = (name) => {
