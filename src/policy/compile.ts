@@ -282,8 +282,14 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
         } else setAt = q(lpath, lv, kind);
         if (setAt === undefined) continue;
         // Rounded to 1e-9 so 39C − 1.9C reads 37.1, not 37.099999999999994.
-        if (clearAt === undefined) clearAt = Math.round((direction === 'rising' ? setAt - band : setAt + band) * 1e9) / 1e9;
-        else if (direction === 'rising' ? clearAt >= setAt : clearAt <= setAt) {
+        if (clearAt === undefined) {
+          clearAt = Math.round((direction === 'rising' ? setAt - band : setAt + band) * 1e9) / 1e9;
+          // A band below the 1e-9 rounding (e.g. 5e-324) would make clear equal set: never clears.
+          if (direction === 'rising' ? clearAt >= setAt : clearAt <= setAt) {
+            problem(v.hysteresis !== undefined ? [...path, 'hysteresis'] : lpath, `hysteresis ${fmt(band, kind)} is too small to tell clear from set ${fmt(setAt, kind)} (at least 1e-9)`);
+            continue;
+          }
+        } else if (direction === 'rising' ? clearAt >= setAt : clearAt <= setAt) {
           problem(clearPath, `clear ${fmt(clearAt, kind)} never clears: on a ${direction} limit it must be ${direction === 'rising' ? 'below' : 'above'} set ${fmt(setAt, kind)}`);
           continue;
         }

@@ -199,3 +199,17 @@ describe('mutated shipped policies (through the CLI)', () => {
     }
   }, 120_000);
 });
+
+describe('regression found by the tree mutations', () => {
+  it('a hysteresis below the 1e-9 rounding (5e-324) is an error at its place, not a limit that never clears', () => {
+    const base = readFileSync(join(repoRoot, 'policies', 'default.yaml'), 'utf8');
+    const doc = parseDocument(base);
+    const limits = doc.get('limits') as { items: { key: unknown; value: { set: (k: string, v: unknown) => void } }[] };
+    limits.items[0].value.set('hysteresis', 5e-324);
+    const text = doc.toString();
+    const r = parsePolicy(text, 'tiny-band.yaml');
+    expect(r.policy).toBeUndefined();
+    expect(r.problems.some((p) => /hysteresis .* too small/.test(p.message))).toBe(true);
+    checkResult(r, text);
+  });
+});
