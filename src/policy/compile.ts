@@ -282,15 +282,13 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
         } else setAt = q(lpath, lv, kind);
         if (setAt === undefined) continue;
         // Rounded to 1e-9 so 39C − 1.9C reads 37.1, not 37.099999999999994.
-        if (clearAt === undefined) {
-          clearAt = Math.round((direction === 'rising' ? setAt - band : setAt + band) * 1e9) / 1e9;
-          // A band below the 1e-9 rounding (e.g. 5e-324) would make clear equal set: never clears.
-          if (direction === 'rising' ? clearAt >= setAt : clearAt <= setAt) {
-            problem(v.hysteresis !== undefined ? [...path, 'hysteresis'] : lpath, `hysteresis ${fmt(band, kind)} is too small to tell clear from set ${fmt(setAt, kind)} (at least 1e-9)`);
-            continue;
-          }
-        } else if (direction === 'rising' ? clearAt >= setAt : clearAt <= setAt) {
-          problem(clearPath, `clear ${fmt(clearAt, kind)} never clears: on a ${direction} limit it must be ${direction === 'rising' ? 'below' : 'above'} set ${fmt(setAt, kind)}`);
+        const derived = clearAt === undefined;
+        const clear = clearAt ?? Math.round((direction === 'rising' ? setAt - band : setAt + band) * 1e9) / 1e9;
+        // A clear on the wrong side of set never clears. Derived from the band, that is a band lost
+        // to the rounding or the float precision at set (5e-324, found by fuzzing).
+        if (direction === 'rising' ? clear >= setAt : clear <= setAt) {
+          if (derived) problem(v.hysteresis !== undefined ? [...path, 'hysteresis'] : lpath, `hysteresis ${fmt(band, kind)} is too small to tell clear from set ${fmt(setAt, kind)} at this precision`);
+          else problem(clearPath, `clear ${fmt(clear, kind)} never clears: on a ${direction} limit it must be ${direction === 'rising' ? 'below' : 'above'} set ${fmt(setAt, kind)}`);
           continue;
         }
         if (sensor && (setAt < sensor.min || setAt > sensor.max)) {
@@ -300,7 +298,7 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
           problem(setPath, `${severity} at ${fmt(setAt, kind)} must be ${direction === 'rising' ? 'above' : 'below'} ${prev.severity} at ${fmt(prev.setAt, kind)}: on a ${direction} limit thresholds ${direction === 'rising' ? 'increase' : 'decrease'} with severity`);
         }
         prev = { severity, setAt };
-        levels.push({ severity, setAt, clearAt });
+        levels.push({ severity, setAt, clearAt: clear });
       }
       if (named === 0) problem(path, `names no severity; give at least one of ${THRESHOLD_SEVERITIES.join(', ')}`, { key: true });
       const spec: LimitSpec = { signal, direction, levels };
