@@ -181,6 +181,8 @@ class CoreState implements GovernorState {
   stepBudget = NaN;
   stepOffloadCause = OFF_NONE;
   stepOffLvl = 0;
+  /** The decision's knobs differ from the previous one's. */
+  stepChanged = false;
   /** Signature of what the reasons describe (besides limit levels and sensor health, which
    *  report their own changes); reasons are rebuilt when any of it changes. */
   readonly sig = new Int32Array(8).fill(-2);
@@ -337,7 +339,8 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   stageRelaxDwell(s, t);
   stageMemoryFit(s, sample, t);
   stageOffload(s, t);
-  const { decision, changed } = stageDecision(s, t);
+  const decision = stageDecision(s, t);
+  const changed = s.stepChanged;
   stageBookkeeping(s, t, decision, changed);
   return { state: s, decision, changed };
 }
@@ -619,7 +622,7 @@ function stageOffload(s: CoreState, t: number): void {
 }
 
 /** 6. The decision, and its reasons — rebuilt only when the knobs or the binding constraints change. */
-function stageDecision(s: CoreState, t: number): { decision: Decision; changed: boolean } {
+function stageDecision(s: CoreState, t: number): Decision {
   const { cp, est } = s;
   const tierI = s.stepTierI;
   const offLvl = s.stepOffLvl;
@@ -641,6 +644,7 @@ function stageDecision(s: CoreState, t: number): { decision: Decision; changed: 
   };
   const last = s.last;
   const changed = last === undefined || !sameKnobs(last, decision);
+  s.stepChanged = changed;
 
   const sig = s.sig;
   let sigChanged = changed || s.stepLimitsMoved || est.healthChanged;
@@ -658,7 +662,7 @@ function stageDecision(s: CoreState, t: number): { decision: Decision; changed: 
     s.reasons = buildReasons(s, t);
     decision.reasons = s.reasons;
   }
-  return { decision, changed };
+  return decision;
 }
 
 /** 7. What the next sample needs: relax back-off, dwell timers, offload timer, footprint. */

@@ -94,7 +94,25 @@ export class Estimator {
   private readonly sv: Float64Array;
   private readonly sxx: Float64Array;
   private readonly sxv: Float64Array;
+  /**
+   * The older half of the slope window (points before t − window/2) as running sums like the
+   * whole window's: its points are a prefix of the ring, `oldLen` long. The newer half is the
+   * difference. `rise` reads both halves in O(1) instead of a pass over the window per sample.
+   */
+  private readonly oldLen: Int32Array;
+  private readonly osx: Float64Array;
+  private readonly osv: Float64Array;
+  private readonly osxx: Float64Array;
+  private readonly osxv: Float64Array;
   private readonly moved: Uint8Array;
+  /** Slope-window decimation (see the constructor): the last point's time, and the rise with it. */
+  private readonly slopeGapMs: number;
+  private readonly lastPushT: Float64Array;
+  private readonly riseV: Float64Array;
+  /** 1 when a reading since the last point differed from the one before it (the next point is a refresh). */
+  private readonly pendingRefresh: Uint8Array;
+  /** Per signal: 1 when this sample's reading is a virtual sensor's combination of its zones. */
+  private readonly zoneFed: Uint8Array;
   // Per-signal limits as flat arrays: the hot loop reads these, not the spec objects.
   private readonly names: string[];
   private readonly minV: Float64Array;
@@ -146,6 +164,11 @@ export class Estimator {
     // Twice the expected samples in the window (traces jitter), bounded so memory stays small.
     const expected = Math.ceil(c.slopeWindowMs / Math.max(1, c.samplePeriodMs)) + 1;
     this.ringCap = Math.min(4096, Math.max(8, 2 * expected));
+    // The ring holds the window at up to twice the policy's sample rate, so readings closer than
+    // half a sample period join it decimated: a 10 or 100 Hz trace under a 2 Hz policy keeps a
+    // full window (else the ring held 4 s of a 10 s window and no slope was ever valid) and
+    // costs no more than the rate the policy was written for.
+    this.slopeGapMs = c.samplePeriodMs / 2;
 
     const n = specs.length;
     this.raw = new Float64Array(n).fill(NaN);
@@ -171,7 +194,16 @@ export class Estimator {
     this.sv = new Float64Array(n);
     this.sxx = new Float64Array(n);
     this.sxv = new Float64Array(n);
+    this.oldLen = new Int32Array(n);
+    this.osx = new Float64Array(n);
+    this.osv = new Float64Array(n);
+    this.osxx = new Float64Array(n);
+    this.osxv = new Float64Array(n);
     this.moved = new Uint8Array(n);
+    this.lastPushT = new Float64Array(n).fill(NaN);
+    this.riseV = new Float64Array(n);
+    this.pendingRefresh = new Uint8Array(n);
+    this.zoneFed = new Uint8Array(n);
     this.names = specs.map((s) => s.name);
     this.readInto = makeReader(this.names);
     this.minV = Float64Array.from(specs.map((s) => s.min));
@@ -203,7 +235,7 @@ export class Estimator {
     const raw = this.raw;
     const moved = this.moved;
     const prevRaw = this.prevRaw;
-    // Pass 1: readings, and which signals moved (refreshes, for the slope).
+    // Pass 1: readings (virtual sensors from their zones); discharge power and the zones go to the flat watch.
     this.readInto(sample, raw);
     const watch = this.watch;
     // Discharge power is evidence for a die sensor only while discharging: on a charger the
@@ -215,20 +247,16 @@ export class Estimator {
     if (this.virtuals.specs.length > 0) computeVirtuals(this.virtuals, sample, raw, t);
     const fromZones = this.virtuals.fromZones;
     const vspecs = this.virtuals.specs;
-    for (let v = 0; v < vspecs.length; v++) if (fromZones[v] === 1) watch.reset(vspecs[v].signalIdx);
-    for (let i = 0; i < n; i++) {
-      const r = raw[i];
-      if (r - r !== 0) {
-        // NaN or ±Infinity: no reading.
-        raw[i] = NaN;
-        moved[i] = 0;
-        continue;
-      }
-      const p = prevRaw[i];
-      moved[i] = p === p && r !== p ? 1 : 0;
-      if (i !== this.powerIdx) watch.observe(i, t, r);
+    const tracked = watch.tracked;
+    const slewV = this.slewV;
+    // A virtual sensor read from its zones is watched through them (they are judged, and a stuck
+    // one left out of the combination); its own flat stretch restarts when it is read directly.
+    const zoneFed = this.zoneFed;
+    for (let v = 0; v < vspecs.length; v++) {
+      const i = vspecs[v].signalIdx;
+      zoneFed[i] = fromZones[v];
+      if (fromZones[v] === 1) watch.reset(i);
     }
-    watch.judge(t, 0, n);
     // EMA weight for this dt (cached: sample periods are nearly always constant).
     const dtMs = this.lastT === this.lastT ? Math.max(0, t - this.lastT) : 0;
     if (dtMs !== this.lastDtMs) {
@@ -236,20 +264,38 @@ export class Estimator {
       this.lastAlpha = this.smoothingMs > 0 ? 1 - Math.exp(-dtMs / this.smoothingMs) : 1;
     }
     const alpha = this.lastAlpha;
-    // Pass 2: health, hold, smoothing, slope.
+    // Pass 2, one signal at a time: which moved (refreshes, for the slope), the flat watch,
+    // health, hold, smoothing, slope. A signal's verdict can be given as soon as it is observed:
+    // the only source a signal (not a zone) is coupled to is discharge power, observed above.
     const minV = this.minV;
     const maxV = this.maxV;
-    const slewV = this.slewV;
     const lastGoodT = this.lastGoodT;
     const stuck = watch.stuck;
+    const eligible = watch.eligible;
     const health = this.health;
+    const powerIdx = this.powerIdx;
     let healthChanged = false;
     for (let i = 0; i < n; i++) {
       const oldHealth = health[i];
       const r = raw[i];
       let cls = H_OK;
-      if (r !== r) cls = H_MISSING;
-      else {
+      if (r - r !== 0) {
+        // NaN or ±Infinity: no reading.
+        raw[i] = NaN;
+        moved[i] = 0;
+        cls = H_MISSING;
+        // Its flat stretch goes on (a gap is no change); the evidence windows still widen.
+        if (eligible[i] === 1 && zoneFed[i] === 0) watch.judgeChannel(i, t);
+      } else {
+        const p = prevRaw[i];
+        moved[i] = p === p && r !== p ? 1 : 0;
+        if (i !== powerIdx) {
+          if (tracked[i] === 1) {
+            if (zoneFed[i] === 0) watch.observe(i, t, r);
+            if (eligible[i] === 1 && zoneFed[i] === 0) watch.judgeChannel(i, t);
+          // The quantum serves the spike check and stuck verdicts only: a signal with neither skips it.
+          } else if (slewV[i] !== Infinity) watch.learnQuantum(i, r);
+        }
         if (r < minV[i] || r > maxV[i]) cls = H_OUT_OF_RANGE;
         else {
           const lg = lastGoodT[i];
@@ -297,7 +343,20 @@ export class Estimator {
     this.usable[i] = 1;
     this.health[i] = H_OK;
     this.faultSinceT[i] = NaN;
-    if (this.forecastOn[i] === 1) this.pushSlope(i, t, r, this.moved[i]);
+    if (this.forecastOn[i] === 1) {
+      const refreshed = this.pendingRefresh[i] | this.moved[i];
+      const lp = this.lastPushT[i];
+      if (lp !== lp || t - lp >= this.slopeGapMs || t < lp) {
+        this.pendingRefresh[i] = 0;
+        this.lastPushT[i] = t;
+        this.pushSlope(i, t, r, refreshed);
+      } else {
+        // Between points the slope stands; the forecast follows the smoothed value.
+        this.pendingRefresh[i] = refreshed;
+        const s = this.slope[i];
+        this.forecast[i] = s === s ? this.value[i] + this.riseV[i] : NaN;
+      }
+    }
   }
 
   private reject(i: number, t: number, cls: number): void {
@@ -333,6 +392,10 @@ export class Estimator {
     this.pushes[i] = 0;
     this.anchorT[i] = t;
     this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
+    this.oldLen[i] = 0;
+    this.osx[i] = this.osv[i] = this.osxx[i] = this.osxv[i] = 0;
+    this.lastPushT[i] = NaN;
+    this.pendingRefresh[i] = 0;
     this.slope[i] = NaN;
     this.forecast[i] = NaN;
   }
@@ -353,6 +416,14 @@ export class Estimator {
       this.sv[i] -= ov;
       this.sxx[i] -= ox * ox;
       this.sxv[i] -= ox * ov;
+      if (this.oldLen[i] > 0) {
+        // The oldest point is in the older half (unless the ring overflowed inside the newer one).
+        this.osx[i] -= ox;
+        this.osv[i] -= ov;
+        this.osxx[i] -= ox * ox;
+        this.osxv[i] -= ox * ov;
+        this.oldLen[i]--;
+      }
       this.ringHead[i] = h + 1 === cap ? 0 : h + 1;
       this.ringLen[i]--;
     }
@@ -384,7 +455,8 @@ export class Estimator {
       if (den > 1e-12) slope = (len * this.sxv[i] - this.sx[i] * this.sv[i]) / den;
     }
     this.slope[i] = slope;
-    this.forecast[i] = slope === slope ? this.value[i] + this.rise(i, t, slope) : NaN;
+    this.riseV[i] = slope === slope ? this.rise(i, t, slope) : 0;
+    this.forecast[i] = slope === slope ? this.value[i] + this.riseV[i] : NaN;
   }
 
   /**
@@ -400,18 +472,29 @@ export class Estimator {
     const cap = this.ringCap;
     const base = i * cap;
     const len = this.ringLen[i];
+    // Points that have passed the window's midpoint join the older half (times only grow, so a
+    // point joins once; done here, lazily, because only a valid slope asks for the halves).
     const mid = t - this.slopeWindowMs / 2;
-    // Two least-squares slopes, one per half window, in one pass (times relative to `mid`, s).
-    let n1 = 0, x1 = 0, v1 = 0, xx1 = 0, xv1 = 0, n2 = 0, x2 = 0, v2 = 0, xx2 = 0, xv2 = 0;
-    for (let k = 0; k < len; k++) {
-      let j = this.ringHead[i] + k;
+    while (this.oldLen[i] < len) {
+      let j = this.ringHead[i] + this.oldLen[i];
       if (j >= cap) j -= cap;
-      const x = (this.ringT[base + j] - mid) / 1000;
-      const v = this.ringV[base + j];
-      if (x < 0) { n1++; x1 += x; v1 += v; xx1 += x * x; xv1 += x * v; }
-      else { n2++; x2 += x; v2 += v; xx2 += x * x; xv2 += x * v; }
+      const pt = this.ringT[base + j];
+      if (!(pt < mid)) break;
+      const ox = (pt - this.anchorT[i]) / 1000;
+      const ov = this.ringV[base + j];
+      this.osx[i] += ox;
+      this.osv[i] += ov;
+      this.osxx[i] += ox * ox;
+      this.osxv[i] += ox * ov;
+      this.oldLen[i]++;
     }
+    // Two least-squares slopes, one per half window, from the halves' running sums (x relative
+    // to the ring's anchor, s: a slope does not depend on where x starts).
+    const n1 = this.oldLen[i];
+    const n2 = len - n1;
     if (n1 < 3 || n2 < 3) return slope * H;
+    const x1 = this.osx[i], v1 = this.osv[i], xx1 = this.osxx[i], xv1 = this.osxv[i];
+    const x2 = this.sx[i] - x1, v2 = this.sv[i] - v1, xx2 = this.sxx[i] - xx1, xv2 = this.sxv[i] - xv1;
     const d1 = n1 * xx1 - x1 * x1, d2 = n2 * xx2 - x2 * x2;
     if (d1 <= 1e-12 || d2 <= 1e-12) return slope * H;
     const sOld = (n1 * xv1 - x1 * v1) / d1;
@@ -429,13 +512,16 @@ export class Estimator {
     const len = this.ringLen[i];
     const head = this.ringHead[i];
     const anchor = this.ringT[base + head];
+    const oldLen = this.oldLen[i];
     let sx = 0, sv = 0, sxx = 0, sxv = 0;
     for (let k = 0; k < len; k++) {
+      if (k === oldLen) { this.osx[i] = sx; this.osv[i] = sv; this.osxx[i] = sxx; this.osxv[i] = sxv; }
       const j = base + ((head + k) % cap);
       const x = (this.ringT[j] - anchor) / 1000;
       const v = this.ringV[j];
       sx += x; sv += v; sxx += x * x; sxv += x * v;
     }
+    if (oldLen >= len) { this.osx[i] = sx; this.osv[i] = sv; this.osxx[i] = sxx; this.osxv[i] = sxv; }
     this.anchorT[i] = anchor;
     this.sx[i] = sx; this.sv[i] = sv; this.sxx[i] = sxx; this.sxv[i] = sxv;
     this.pushes[i] = 0;
@@ -491,6 +577,8 @@ export class Estimator {
       this.refreshes[i] = 0;
       this.pushes[i] = 0;
       this.sx[i] = this.sv[i] = this.sxx[i] = this.sxv[i] = 0;
+      // The older half refills at the next reading (its points are re-sorted by the midpoint then).
+      this.oldLen[i] = 0;
       for (let k = Math.max(0, len - this.ringCap); k < len; k++) {
         const jj = baseOld + ((old.ringHead[j] + k) % old.ringCap);
         const tail = this.ringLen[i];

@@ -31,18 +31,27 @@ interface Coupling { target: number; source: number; threshold: number }
 export class FlatWatch {
   readonly stuckAfterMs: number;
   private readonly tauMs: number;
+
   n = 0;
   names: string[] = [];
   /** 1 = may be judged stuck (has evidence sources). */
   eligible: Uint8Array = new Uint8Array(8);
   /** 1 = evidence for some other channel: only these keep the slow EMA (it costs a division). */
   private source: Uint8Array = new Uint8Array(8);
+  /**
+   * 1 = eligible or a source: `observe` has work beyond learning the quantum. The estimator learns
+   * the quantum of the other channels inline (`learnQuantum`), the hot loop's commonest case.
+   */
+  tracked: Uint8Array = new Uint8Array(8);
+  /** The eligible channels in order (judge visits only these). */
+  private eligibleList: Int32Array = new Int32Array(0);
   /** EMA weight for the last dt (cached: sample periods are nearly always constant). */
   private emaDtMs = NaN;
   private emaWeight = 0;
   /** Learnt quantum: smallest non-zero step seen (Infinity = never changed). */
   quantum: Float64Array = new Float64Array(8);
-  private last: Float64Array = new Float64Array(8);
+  /** The channel's previous finite reading (NaN = none, or reset). */
+  last: Float64Array = new Float64Array(8);
   /** Reading at the start of the current flat stretch (NaN = none yet). */
   ref: Float64Array = new Float64Array(8);
   /** Start of the current flat stretch. */
@@ -56,12 +65,16 @@ export class FlatWatch {
   evWindowMs: Float64Array = new Float64Array(8);
   /** Set when any stuck flag flipped since the last `clearChanged`. */
   changed = false;
+  /** How many channels are stuck now (0 lets consumers skip looking). */
+  stuckCount = 0;
   private couplings: Coupling[] = [];
   private pairStart = new Int32Array(9);
   private pairSrc = new Int32Array(0);
   private pairThr = new Float64Array(0);
   private pairMin = new Float64Array(0);
   private pairMax = new Float64Array(0);
+  /** The flat stretch (its `since`) each pair's window belongs to. */
+  private pairSince = new Float64Array(0);
 
   constructor(stuckAfterMs: number) {
     this.stuckAfterMs = stuckAfterMs;
@@ -75,6 +88,7 @@ export class FlatWatch {
     this.names.push(name);
     this.eligible[id] = 0;
     this.source[id] = 0;
+    this.tracked[id] = 0;
     this.quantum[id] = Infinity;
     this.last[id] = NaN;
     this.ref[id] = NaN;
@@ -92,14 +106,16 @@ export class FlatWatch {
     this.couplings.push({ target, source, threshold });
     this.eligible[target] = 1;
     this.source[source] = 1;
+    this.tracked[target] = 1;
+    this.tracked[source] = 1;
   }
 
   /** Rebuilds the pair tables after `add`/`couple` (keeps what the existing pairs saw). */
   rebuild(): void {
     const n = this.n;
-    const old = new Map<string, [number, number]>();
+    const old = new Map<string, [number, number, number]>();
     for (let ch = 0; ch < this.pairStart.length - 1 && ch < n; ch++) {
-      for (let p = this.pairStart[ch]; p < this.pairStart[ch + 1]; p++) old.set(`${ch}:${this.pairSrc[p]}`, [this.pairMin[p], this.pairMax[p]]);
+      for (let p = this.pairStart[ch]; p < this.pairStart[ch + 1]; p++) old.set(`${ch}:${this.pairSrc[p]}`, [this.pairMin[p], this.pairMax[p], this.pairSince[p]]);
     }
     const byTarget: Coupling[][] = Array.from({ length: n }, () => []);
     for (const c of this.couplings) byTarget[c.target].push(c);
@@ -109,6 +125,7 @@ export class FlatWatch {
     this.pairThr = new Float64Array(total);
     this.pairMin = new Float64Array(total).fill(NaN);
     this.pairMax = new Float64Array(total).fill(NaN);
+    this.pairSince = new Float64Array(total).fill(NaN);
     let p = 0;
     for (let ch = 0; ch < n; ch++) {
       this.pairStart[ch] = p;
@@ -116,11 +133,14 @@ export class FlatWatch {
         this.pairSrc[p] = c.source;
         this.pairThr[p] = c.threshold;
         const seen = old.get(`${ch}:${c.source}`);
-        if (seen) { this.pairMin[p] = seen[0]; this.pairMax[p] = seen[1]; }
+        if (seen) { this.pairMin[p] = seen[0]; this.pairMax[p] = seen[1]; this.pairSince[p] = seen[2]; }
         p++;
       }
     }
     this.pairStart[n] = p;
+    const eligible: number[] = [];
+    for (let ch = 0; ch < n; ch++) if (this.eligible[ch] === 1) eligible.push(ch);
+    this.eligibleList = Int32Array.from(eligible);
   }
 
   private grow(cap: number): void {
@@ -128,6 +148,7 @@ export class FlatWatch {
     const u = (a: Uint8Array): Uint8Array => { const b = new Uint8Array(cap); b.set(a); return b; };
     this.eligible = u(this.eligible);
     this.source = u(this.source);
+    this.tracked = u(this.tracked);
     this.quantum = f(this.quantum);
     this.last = f(this.last);
     this.ref = f(this.ref);
@@ -140,8 +161,8 @@ export class FlatWatch {
     this.evWindowMs = f(this.evWindowMs);
   }
 
-  /** A reading of channel `ch` at `t` (finite). */
-  observe(ch: number, t: number, r: number): void {
+  /** A reading of an untracked channel `ch` (finite): all `observe` does for it. */
+  learnQuantum(ch: number, r: number): void {
     const p = this.last[ch];
     if (p === p) {
       const d = r > p ? r - p : p - r;
@@ -149,6 +170,12 @@ export class FlatWatch {
       if (d > 1e-9 * (1 + (r < 0 ? -r : r)) && d < this.quantum[ch]) this.quantum[ch] = d;
     }
     this.last[ch] = r;
+  }
+
+  /** A reading of channel `ch` at `t` (finite). */
+  observe(ch: number, t: number, r: number): void {
+    this.learnQuantum(ch, r);
+    if (this.tracked[ch] === 0) return;
     if (this.source[ch] === 1) {
       const et = this.emaT[ch];
       if (et !== et || this.ema[ch] !== this.ema[ch]) this.ema[ch] = r;
@@ -167,7 +194,7 @@ export class FlatWatch {
     const d = r > ref ? r - ref : ref - r;
     const q = this.quantum[ch];
     if (q === Infinity ? d > 1e-9 * (1 + (r < 0 ? -r : r)) : d >= 0.5 * q) {
-      if (this.stuck[ch] === 1) { this.stuck[ch] = 0; this.changed = true; }
+      if (this.stuck[ch] === 1) { this.stuck[ch] = 0; this.stuckCount--; this.changed = true; }
       this.startFlat(ch, t, r);
     }
   }
@@ -182,48 +209,67 @@ export class FlatWatch {
   reset(ch: number): void {
     this.ref[ch] = NaN;
     this.last[ch] = NaN;
-    if (this.stuck[ch] === 1) { this.stuck[ch] = 0; this.changed = true; }
+    if (this.stuck[ch] === 1) { this.stuck[ch] = 0; this.stuckCount--; this.changed = true; }
   }
 
+  /**
+   * A new flat stretch from `t`. Its evidence windows open at the stretch's next sample, with the
+   * sources' EMAs as they stand once that whole sample is seen (so a verdict does not depend on
+   * the order of the zone keys in a sample).
+   */
   private startFlat(ch: number, t: number, r: number): void {
     this.ref[ch] = r;
     this.since[ch] = t;
-    const end = this.pairStart[ch + 1];
-    for (let p = this.pairStart[ch]; p < end; p++) {
-      const e = this.ema[this.pairSrc[p]];
-      this.pairMin[p] = e;
-      this.pairMax[p] = e;
-    }
   }
 
   /** After every channel has observed this sample: widen the evidence windows and give verdicts. */
   judge(t: number, from = 0, to = this.n): void {
-    for (let ch = from; ch < to; ch++) {
-      if (this.eligible[ch] === 0 || this.stuck[ch] === 1) continue;
-      const since = this.since[ch];
-      if (since !== since) continue;
-      const end = this.pairStart[ch + 1];
-      const flatLongEnough = t - since >= this.stuckAfterMs;
-      let best = -1;
-      let bestRatio = 1;
-      for (let p = this.pairStart[ch]; p < end; p++) {
-        const e = this.ema[this.pairSrc[p]];
-        if (e !== e) { this.pairMin[p] = this.pairMax[p] = NaN; continue; }
-        if (this.pairMin[p] !== this.pairMin[p]) { this.pairMin[p] = this.pairMax[p] = e; continue; }
-        if (e < this.pairMin[p]) this.pairMin[p] = e;
-        else if (e > this.pairMax[p]) this.pairMax[p] = e;
-        if (flatLongEnough) {
-          const ratio = (this.pairMax[p] - this.pairMin[p]) / this.pairThr[p];
-          if (ratio >= bestRatio) { bestRatio = ratio; best = p; }
-        }
+    const list = this.eligibleList;
+    for (let k = 0; k < list.length; k++) {
+      const ch = list[k];
+      if (ch >= from && ch < to) this.judgeChannel(ch, t);
+    }
+  }
+
+  /**
+   * One eligible channel's verdict at `t`: widen its evidence windows, and call it stuck when it
+   * has been flat for the window while a source moved by its threshold. Every source of `ch`
+   * must have observed this sample first.
+   */
+  judgeChannel(ch: number, t: number): void {
+    if (this.stuck[ch] === 1) return;
+    const since = this.since[ch];
+    if (since !== since) return;
+    // A stretch that began with this sample has nothing to judge yet: its evidence windows open
+    // at its second sample (a noisy channel restarts every sample, and pays nothing here).
+    if (since === t) return;
+    const flatLongEnough = t - since >= this.stuckAfterMs;
+    const end = this.pairStart[ch + 1];
+    let best = -1;
+    let bestRatio = 1;
+    for (let p = this.pairStart[ch]; p < end; p++) {
+      const e = this.ema[this.pairSrc[p]];
+      if (e !== e) { this.pairMin[p] = this.pairMax[p] = NaN; continue; }
+      if (this.pairSince[p] !== since || this.pairMin[p] !== this.pairMin[p]) {
+        // The window opens (for this stretch, or again after the source had no EMA).
+        this.pairSince[p] = since;
+        this.pairMin[p] = this.pairMax[p] = e;
+        continue;
       }
-      if (best >= 0) {
-        this.stuck[ch] = 1;
-        this.changed = true;
-        this.evSource[ch] = this.pairSrc[best];
-        this.evDelta[ch] = this.pairMax[best] - this.pairMin[best];
-        this.evWindowMs[ch] = t - since;
+      if (e < this.pairMin[p]) this.pairMin[p] = e;
+      else if (e > this.pairMax[p]) this.pairMax[p] = e;
+      if (flatLongEnough) {
+        const ratio = (this.pairMax[p] - this.pairMin[p]) / this.pairThr[p];
+        if (ratio >= bestRatio) { bestRatio = ratio; best = p; }
       }
+    }
+    if (best >= 0) {
+      this.stuck[ch] = 1;
+      this.stuckCount++;
+      this.changed = true;
+      this.evSource[ch] = this.pairSrc[best];
+      this.evDelta[ch] = this.pairMax[best] - this.pairMin[best];
+      this.evWindowMs[ch] = t - since;
     }
   }
 
@@ -233,13 +279,18 @@ export class FlatWatch {
     this.last[ch] = old.last[from];
     this.ema[ch] = old.ema[from];
     this.emaT[ch] = old.emaT[from];
+    if (this.stuck[ch] !== old.stuck[from]) this.stuckCount += old.stuck[from] === 1 ? 1 : -1;
     this.stuck[ch] = old.stuck[from];
     this.evSource[ch] = -1;
     this.evDelta[ch] = old.evDelta[from];
     this.evWindowMs[ch] = old.evWindowMs[from];
     // The flat stretch restarts: its evidence pairs belong to the old coupling table.
-    if (this.stuck[ch] === 0 && old.ref[from] === old.ref[from]) this.startFlat(ch, old.since[from], old.ref[from]);
-    else { this.ref[ch] = old.ref[from]; this.since[ch] = old.since[from]; }
+    this.ref[ch] = old.ref[from];
+    this.since[ch] = old.since[from];
+    if (this.stuck[ch] === 0) {
+      // Opened afresh by the next judge (its windows are NaN until a source has an EMA).
+      for (let p = this.pairStart[ch]; p < this.pairStart[ch + 1]; p++) this.pairMin[p] = this.pairMax[p] = NaN;
+    }
   }
 
   /** Why channel `ch` is stuck, for reasons (allocates; not the hot path). */

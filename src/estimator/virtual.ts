@@ -49,9 +49,12 @@ export interface CompiledVirtuals {
   /** Zone channels in the watch, with the virtual sensors each feeds (bit v). */
   zoneChannels: number[];
   zoneMasks: number[];
-  /** This sample's matched zone readings: channel, key matches, value (grown when a sample has more zones). */
-  seenMatches: Int32Array[];
+  /** This sample's matched zone readings: position in `posMatches`, value (grown when a sample has more zones). */
+  seenPos: Int32Array;
   seenRaw: Float64Array;
+  /** The zone key seen at each position of the last sample's zone keys, and its matches. */
+  posKey: string[];
+  posMatches: Int32Array[];
 }
 
 export function compileVirtuals(
@@ -92,8 +95,10 @@ export function compileVirtuals(
     powerCh: -1,
     zoneChannels: [],
     zoneMasks: [],
-    seenMatches: [],
+    seenPos: new Int32Array(16),
     seenRaw: new Float64Array(16),
+    posKey: [],
+    posMatches: [],
   };
 }
 
@@ -141,6 +146,33 @@ function joinWatch(cv: CompiledVirtuals, watch: FlatWatch, key: string, pairs: r
   return ch;
 }
 
+/** Adds one matched zone reading to the virtual sensors it feeds. */
+function accumulate(cv: CompiledVirtuals, matches: Int32Array, raw: number): void {
+  const { acc, count, termValue } = cv;
+  for (let m = 1; m < matches.length; m += 2) {
+    const v = matches[m];
+    const spec = cv.specs[v];
+    switch (spec.kind) {
+      case KIND_MAX:
+        acc[v] = count[v] === 0 || raw > acc[v] ? raw : acc[v];
+        break;
+      case KIND_MIN:
+        acc[v] = count[v] === 0 || raw < acc[v] ? raw : acc[v];
+        break;
+      case KIND_AVG:
+        acc[v] = count[v] === 0 ? raw : acc[v] + raw;
+        break;
+      default: {
+        // A term pattern matching several zones takes the hottest (the conservative choice).
+        const slot = spec.termBase + matches[m + 1];
+        const prev = termValue[slot];
+        termValue[slot] = prev !== prev || raw > prev ? raw : prev;
+      }
+    }
+    count[v]++;
+  }
+}
+
 /**
  * Writes each virtual sensor's reading for this sample into `out[signalIdx]` (NaN = no reading).
  */
@@ -156,52 +188,57 @@ export function computeVirtuals(
   const watch = cv.watch;
   count.fill(0);
   termValue.fill(NaN);
-  // Pass 1: the matched zones present in this sample; each reading goes to the stuck watch.
+  // Pass 1: the matched zones present in this sample, combined; each reading goes to the stuck watch.
   let seen = 0;
+  let zoneKeys = 0;
+  const posKey = cv.posKey;
   for (const key in sample) {
     // Only `zone.` keys can match; skip the rest without a Map lookup.
     if (key.charCodeAt(0) !== 122 /* z */ || !key.startsWith('zone.')) continue;
+    // Samples of one source list their zones in the same order: the key at this position is
+    // nearly always the one seen there last time, and comparing it is cheaper than hashing.
+    const pos = zoneKeys++;
     const raw = sample[key];
     if (raw === undefined || !Number.isFinite(raw)) continue;
-    const matches = cv.keyMatches.get(key) ?? resolveKey(cv, key);
+    let matches: Int32Array;
+    if (pos < posKey.length && posKey[pos] === key) matches = cv.posMatches[pos];
+    else {
+      matches = cv.keyMatches.get(key) ?? resolveKey(cv, key);
+      posKey[pos] = key;
+      cv.posMatches[pos] = matches;
+    }
     if (matches.length < 3) continue;
     if (seen === cv.seenRaw.length) {
       const grown = new Float64Array(2 * seen);
       grown.set(cv.seenRaw);
       cv.seenRaw = grown;
+      const grownPos = new Int32Array(2 * seen);
+      grownPos.set(cv.seenPos);
+      cv.seenPos = grownPos;
     }
-    cv.seenMatches[seen] = matches;
+    cv.seenPos[seen] = pos;
     cv.seenRaw[seen] = raw;
     seen++;
     if (watch && matches[0] >= 0) watch.observe(matches[0], t, raw);
+    accumulate(cv, matches, raw);
   }
-  if (watch && cv.zoneChannels.length > 0) watch.judge(t, cv.zoneChannels[0], watch.n);
-  // Pass 2: combine, leaving out zones judged stuck (the other zones of the sensor substitute).
-  for (let k = 0; k < seen; k++) {
-    const matches = cv.seenMatches[k];
-    const raw = cv.seenRaw[k];
-    if (watch && matches[0] >= 0 && watch.stuck[matches[0]] === 1) continue;
-    for (let m = 1; m < matches.length; m += 2) {
-      const v = matches[m];
-      const spec = cv.specs[v];
-      switch (spec.kind) {
-        case KIND_MAX:
-          acc[v] = count[v] === 0 || raw > acc[v] ? raw : acc[v];
-          break;
-        case KIND_MIN:
-          acc[v] = count[v] === 0 || raw < acc[v] ? raw : acc[v];
-          break;
-        case KIND_AVG:
-          acc[v] = count[v] === 0 ? raw : acc[v] + raw;
-          break;
-        default: {
-          // A term pattern matching several zones takes the hottest (the conservative choice).
-          const slot = spec.termBase + matches[m + 1];
-          const prev = termValue[slot];
-          termValue[slot] = prev !== prev || raw > prev ? raw : prev;
-        }
+  if (watch && cv.zoneChannels.length > 0) {
+    watch.judge(t, cv.zoneChannels[0], watch.n);
+    // Pass 2, only when a zone is judged stuck: combine again without it (the other zones of
+    // the sensor substitute). Verdicts are given after every zone has been seen, hence the redo.
+    let anyStuck = false;
+    for (let k = 0; k < seen && !anyStuck && watch.stuckCount > 0; k++) {
+      const ch = cv.posMatches[cv.seenPos[k]][0];
+      if (ch >= 0 && watch.stuck[ch] === 1) anyStuck = true;
+    }
+    if (anyStuck) {
+      count.fill(0);
+      termValue.fill(NaN);
+      for (let k = 0; k < seen; k++) {
+        const matches = cv.posMatches[cv.seenPos[k]];
+        if (matches[0] >= 0 && watch.stuck[matches[0]] === 1) continue;
+        accumulate(cv, matches, cv.seenRaw[k]);
       }
-      count[v]++;
     }
   }
   for (let v = 0; v < nv; v++) {

@@ -247,6 +247,30 @@ describe('smoothing, slope and forecast', () => {
     expect(e.estimate('soc_c')!.slopePerS).toBeCloseTo(2, 9);
   });
 
+  it('regression: readings faster than the policy\'s sample period still give a slope and forecast (10, 100 Hz under a 2 Hz policy)', () => {
+    // The window's ring is sized for the policy's rate; at 10 Hz it once held 4 s of a 10 s
+    // window, so no slope was ever valid and a 10 Hz trace was governed without any forecast.
+    for (const hz of [10, 100]) {
+      const ctl = { samplePeriodMs: 500, smoothingMs: 0, slopeWindowMs: 10_000, forecastHorizonMs: 20_000 };
+      const ramp = new Estimator(policyWith([plain('soc_c')], ctl));
+      for (let k = 0; k <= 30 * hz; k++) ramp.update({ t_ms: (k * 1000) / hz, soc_c: 40 + 0.25 * (k / hz) });
+      const est = ramp.estimate('soc_c')!;
+      expect(est.slopePerS, `${hz} Hz`).toBeCloseTo(0.25, 9);
+      expect(est.forecast, `${hz} Hz`).toBeCloseTo(40 + 0.25 * 30 + 0.25 * 20, 9);
+      // The settling-aware forecast works at the fast rate too.
+      const step = new Estimator(policyWith([plain('soc_c')], { ...ctl, forecastHorizonMs: 30_000 }));
+      for (let k = 0; k <= 20 * hz; k++) step.update({ t_ms: (k * 1000) / hz, soc_c: 50 });
+      for (let k = 20 * hz + 1; k <= 30.5 * hz; k++) {
+        const t = (k * 1000) / hz;
+        step.update({ t_ms: t, soc_c: 70 - 20 * Math.exp(-(t - 20_000) / 4000) });
+      }
+      const s = step.estimate('soc_c')!;
+      expect(s.value! + s.slopePerS! * 30, `${hz} Hz`).toBeGreaterThan(85);
+      expect(s.forecast!, `${hz} Hz`).toBeLessThan(75);
+      expect(s.forecast!, `${hz} Hz`).toBeGreaterThan(s.value!);
+    }
+  });
+
   it('a long run keeps the running sums exact (rebased, no drift)', () => {
     const e = new Estimator(policyWith([plain('soc_c')], { smoothingMs: 0 }));
     for (let t = 0; t <= 86_400_000; t += 1000) e.update({ t_ms: t, soc_c: 50 + 10 * Math.sin(t / 600_000) });
