@@ -154,16 +154,27 @@ export default async function (emit) {
     emit(skipLine('core.throughput.before_after', before.skip));
     return;
   }
+  emit(beforeAfter('core.throughput.before_after', now, then, { baseline: before.sha.slice(0, 7), samples: samples.length }));
+  // The same hour at the policy's own sample period: the rate the policy is written for, where
+  // both builds forecast. (At 10 Hz the baseline's slope window held 4 s of its 10 s and gave no
+  // slope at all, so it skipped the forecast work the current build does there.)
+  const periodMs = policy.control.samplePeriodMs;
+  const slow = syntheticHour(periodMs);
+  const [nowP, thenP] = measure(slow, [after, before]);
+  emit(beforeAfter('core.throughput.policy_rate.before_after', nowP, thenP, { periodMs, baseline: before.sha.slice(0, 7), samples: slow.length }));
+}
+
+/** One before/after line: wall-clock and per-CPU-second medians of both builds and their ratios. */
+function beforeAfter(name, now, then, extra) {
   const r2 = (x) => Math.round(x * 100) / 100;
-  emit({
-    name: 'core.throughput.before_after',
+  return {
+    name,
     value: median(now.wall),
     unit: 'samples/s',
     before: median(then.wall),
     afterOverBefore: r2(median(now.wall) / median(then.wall)),
     perCpuSecond: { after: median(now.cpu), before: median(then.cpu), afterOverBefore: r2(median(now.cpu) / median(then.cpu)) },
     decisionChanges: { after: now.changes, before: then.changes },
-    baseline: before.sha.slice(0, 7),
-    samples: samples.length,
-  });
+    ...extra,
+  };
 }

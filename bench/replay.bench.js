@@ -16,9 +16,9 @@ import { prepareBaseline, skipLine } from './baseline.js';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const ROWS = SYNTHETIC_DAY_ROWS;
 
-async function writeDay(path) {
+async function writeDay(path, rows = ROWS, periodMs = 100) {
   const t0 = performance.now();
-  await writeSyntheticDay(path, ROWS);
+  await writeSyntheticDay(path, rows, periodMs);
   return performance.now() - t0;
 }
 
@@ -102,6 +102,37 @@ export default async function (emit) {
         ms: { replayAfter: Math.round(replayMs), parseAfter: Math.round(parseMs), replayBefore: Math.round(baseReplayMs), parseBefore: Math.round(baseParseMs) },
         decisionChanges: { after: replay[0].changes, before: baseReplay[0].changes },
         targetRatio: 2,
+        baseline: base.sha.slice(0, 7),
+      });
+    }
+    // The same day at the policy's own sample period (500 ms in policies/default.yaml): the rate
+    // the policy is written for, where both builds forecast (before, the 10 Hz slope window was
+    // too short to ever give a slope, so at 10 Hz the baseline skipped the forecast altogether).
+    if (!base.skip) {
+      const periodMs = 500;
+      const rows = Math.round((ROWS * 100) / periodMs);
+      const slow = join(dir, 'day-2hz.csv');
+      await writeDay(slow, rows, periodMs);
+      const p = [], r = [], bp = [], br = [];
+      for (let i = 0; i < 5; i++) {
+        p.push(child('parse', slow));
+        r.push(child('replay', slow));
+        bp.push(child('parse', slow, base.dir));
+        br.push(child('replay', slow, base.dir));
+      }
+      const [pm, rm, bpm, brm] = [p, r, bp, br].map((xs) => median(xs.map((x) => x.ms)));
+      const r2 = (x) => Math.round(x * 100) / 100;
+      emit({
+        name: 'replay.ratio_to_parse.policy_rate.before_after',
+        value: r2(rm / pm),
+        unit: 'replay÷parse',
+        before: r2(brm / bpm),
+        afterOverBefore: r2(rm / pm / (brm / bpm)),
+        replaySamplesPerS: { after: Math.round(rows / (rm / 1000)), before: Math.round(rows / (brm / 1000)) },
+        ms: { replayAfter: Math.round(rm), parseAfter: Math.round(pm), replayBefore: Math.round(brm), parseBefore: Math.round(bpm) },
+        decisionChanges: { after: r[0].changes, before: br[0].changes },
+        periodMs,
+        samples: rows,
         baseline: base.sha.slice(0, 7),
       });
     }

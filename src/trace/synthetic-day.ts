@@ -13,14 +13,19 @@ export const SYNTHETIC_DAY_COLUMNS = [
 /** 24 h at 10 Hz. */
 export const SYNTHETIC_DAY_ROWS = 864_000;
 
-/** Writes `rows` samples (100 ms apart) to `path` (CSV or JSONL by extension). */
-export async function writeSyntheticDay(path: string, rows = SYNTHETIC_DAY_ROWS): Promise<void> {
+/**
+ * Writes `rows` samples `periodMs` apart (100 ms: 864,000 rows make a day) to `path` (CSV or JSONL
+ * by extension). The day's shape is a function of time, so a slower rate samples the same day.
+ */
+export async function writeSyntheticDay(path: string, rows = SYNTHETIC_DAY_ROWS, periodMs = 100): Promise<void> {
   const w = createTraceWriter(path, SYNTHETIC_DAY_COLUMNS);
-  for (let i = 0; i < rows; i++) {
+  for (let j = 0; j < rows; j++) {
+    // Time in 100 ms steps: the day's curves are written in those.
+    const i = (j * periodMs) / 100;
     const load = 0.5 + 0.5 * Math.sin(i / 2000);
     const soc = Math.round((45 + 40 * load + ((i * 7919) % 13) / 10) * 10) / 10;
     w.write({
-      t_ms: i * 100,
+      t_ms: j * periodMs,
       'zone.cpu-0': soc,
       'zone.gpu-0': Math.round((soc - 3) * 10) / 10,
       skin_c: Math.round((33 + 9 * load) * 100) / 100,
