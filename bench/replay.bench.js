@@ -48,6 +48,26 @@ function child(kind, trace, root = repo) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** One before/after line of replay ÷ parse from both builds' runs on one trace of `rows` samples. */
+function ratioLine(name, rows, { parse, replay, baseParse, baseReplay }, extra) {
+  const [parseMs, replayMs, baseParseMs, baseReplayMs] = [parse, replay, baseParse, baseReplay].map((xs) => median(xs.map((r) => r.ms)));
+  const ratio = replayMs / parseMs;
+  const baseRatio = baseReplayMs / baseParseMs;
+  const r2 = (x) => Math.round(x * 100) / 100;
+  return {
+    name,
+    value: r2(ratio),
+    unit: 'replay÷parse',
+    before: r2(baseRatio),
+    // > 1 = replay got slower relative to parsing.
+    afterOverBefore: r2(ratio / baseRatio),
+    replaySamplesPerS: { after: Math.round(rows / (replayMs / 1000)), before: Math.round(rows / (baseReplayMs / 1000)) },
+    ms: { replayAfter: Math.round(replayMs), parseAfter: Math.round(parseMs), replayBefore: Math.round(baseReplayMs), parseBefore: Math.round(baseParseMs) },
+    decisionChanges: { after: replay[0].changes, before: baseReplay[0].changes },
+    ...extra,
+  };
+}
+
 export default async function (emit) {
   if (!existsSync(join(repo, 'policies', 'default.yaml')) || !existsSync(join(repo, 'dist', 'policy', 'load.js'))) {
     process.stderr.write('replay.bench: policies/default.yaml or the policy loader is missing; skipped\n');
@@ -85,56 +105,24 @@ export default async function (emit) {
       decisionChanges: replay[0].changes,
     });
     if (base.skip) emit(skipLine('replay.ratio_to_parse.before_after', base.skip));
-    else {
-      const baseParseMs = median(baseParse.map((r) => r.ms));
-      const baseReplayMs = median(baseReplay.map((r) => r.ms));
-      const ratio = replayMs / parseMs;
-      const baseRatio = baseReplayMs / baseParseMs;
-      const r2 = (x) => Math.round(x * 100) / 100;
-      emit({
-        name: 'replay.ratio_to_parse.before_after',
-        value: r2(ratio),
-        unit: 'replay÷parse',
-        before: r2(baseRatio),
-        // > 1 = replay got slower relative to parsing.
-        afterOverBefore: r2(ratio / baseRatio),
-        replaySamplesPerS: { after: Math.round(ROWS / (replayMs / 1000)), before: Math.round(ROWS / (baseReplayMs / 1000)) },
-        ms: { replayAfter: Math.round(replayMs), parseAfter: Math.round(parseMs), replayBefore: Math.round(baseReplayMs), parseBefore: Math.round(baseParseMs) },
-        decisionChanges: { after: replay[0].changes, before: baseReplay[0].changes },
-        targetRatio: 2,
-        baseline: base.sha.slice(0, 7),
-      });
-    }
-    // The same day at the policy's own sample period (500 ms in policies/default.yaml): the rate
-    // the policy is written for, where both builds forecast (before, the 10 Hz slope window was
-    // too short to ever give a slope, so at 10 Hz the baseline skipped the forecast altogether).
+    else emit(ratioLine('replay.ratio_to_parse.before_after', ROWS, { parse, replay, baseParse, baseReplay }, { targetRatio: 2, baseline: base.sha.slice(0, 7) }));
+    // The same day at the policy's own sample period (policies/default.yaml): the rate the policy
+    // is written for, where both builds forecast (before, the 10 Hz slope window was too short to
+    // ever give a slope, so at 10 Hz the baseline skipped the forecast altogether).
     if (!base.skip) {
-      const periodMs = 500;
+      const { loadPolicyFile } = await import(pathToFileURL(join(repo, 'dist', 'policy', 'load.js')).href);
+      const periodMs = (await loadPolicyFile(join(repo, 'policies', 'default.yaml'))).control.samplePeriodMs;
       const rows = Math.round((ROWS * 100) / periodMs);
-      const slow = join(dir, 'day-2hz.csv');
+      const slow = join(dir, 'day-policy-rate.csv');
       await writeDay(slow, rows, periodMs);
-      const p = [], r = [], bp = [], br = [];
+      const runs = { parse: [], replay: [], baseParse: [], baseReplay: [] };
       for (let i = 0; i < 5; i++) {
-        p.push(child('parse', slow));
-        r.push(child('replay', slow));
-        bp.push(child('parse', slow, base.dir));
-        br.push(child('replay', slow, base.dir));
+        runs.parse.push(child('parse', slow));
+        runs.replay.push(child('replay', slow));
+        runs.baseParse.push(child('parse', slow, base.dir));
+        runs.baseReplay.push(child('replay', slow, base.dir));
       }
-      const [pm, rm, bpm, brm] = [p, r, bp, br].map((xs) => median(xs.map((x) => x.ms)));
-      const r2 = (x) => Math.round(x * 100) / 100;
-      emit({
-        name: 'replay.ratio_to_parse.policy_rate.before_after',
-        value: r2(rm / pm),
-        unit: 'replay÷parse',
-        before: r2(brm / bpm),
-        afterOverBefore: r2(rm / pm / (brm / bpm)),
-        replaySamplesPerS: { after: Math.round(rows / (rm / 1000)), before: Math.round(rows / (brm / 1000)) },
-        ms: { replayAfter: Math.round(rm), parseAfter: Math.round(pm), replayBefore: Math.round(brm), parseBefore: Math.round(bpm) },
-        decisionChanges: { after: r[0].changes, before: br[0].changes },
-        periodMs,
-        samples: rows,
-        baseline: base.sha.slice(0, 7),
-      });
+      emit(ratioLine('replay.ratio_to_parse.policy_rate.before_after', rows, runs, { periodMs, samples: rows, baseline: base.sha.slice(0, 7) }));
     }
     emit({
       name: 'replay.peak_rss_24h_10hz',

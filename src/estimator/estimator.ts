@@ -291,8 +291,10 @@ export class Estimator {
         moved[i] = p === p && r !== p ? 1 : 0;
         if (i !== powerIdx) {
           if (tracked[i] === 1) {
-            if (zoneFed[i] === 0) watch.observe(i, t, r);
-            if (eligible[i] === 1 && zoneFed[i] === 0) watch.judgeChannel(i, t);
+            if (zoneFed[i] === 0) {
+              watch.observe(i, t, r);
+              if (eligible[i] === 1) watch.judgeChannel(i, t);
+            }
           // The quantum serves the spike check and stuck verdicts only: a signal with neither skips it.
           } else if (slewV[i] !== Infinity) watch.learnQuantum(i, r);
         }

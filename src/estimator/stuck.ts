@@ -31,7 +31,6 @@ interface Coupling { target: number; source: number; threshold: number }
 export class FlatWatch {
   readonly stuckAfterMs: number;
   private readonly tauMs: number;
-
   n = 0;
   names: string[] = [];
   /** 1 = may be judged stuck (has evidence sources). */

@@ -227,9 +227,11 @@ export function computeVirtuals(
     // Pass 2, only when a zone is judged stuck: combine again without it (the other zones of
     // the sensor substitute). Verdicts are given after every zone has been seen, hence the redo.
     let anyStuck = false;
-    for (let k = 0; k < seen && !anyStuck && watch.stuckCount > 0; k++) {
-      const ch = cv.posMatches[cv.seenPos[k]][0];
-      if (ch >= 0 && watch.stuck[ch] === 1) anyStuck = true;
+    if (watch.stuckCount > 0) {
+      for (let k = 0; k < seen && !anyStuck; k++) {
+        const ch = cv.posMatches[cv.seenPos[k]][0];
+        if (ch >= 0 && watch.stuck[ch] === 1) anyStuck = true;
+      }
     }
     if (anyStuck) {
       count.fill(0);
