@@ -3,8 +3,10 @@
 // with policies/default.yaml when the policy loader is built, else an equivalent phone policy.
 // Before/after: the same samples through the baseline commit's core (bench/baseline.js) with its
 // own policies/default.yaml, runs interleaved, one line with both figures and their ratio.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initialState, step } from '../dist/core/governor.js';
 import { prepareBaseline, skipLine } from './baseline.js';
@@ -92,9 +94,31 @@ async function loadBaselineCore() {
   try {
     const gov = await import(pathToFileURL(join(b.dir, 'dist', 'core', 'governor.js')).href);
     const { loadPolicyFile } = await import(pathToFileURL(join(b.dir, 'dist', 'policy', 'load.js')).href);
-    return { ...b, step: gov.step, initialState: gov.initialState, policy: await loadPolicyFile(join(b.dir, 'policies', 'default.yaml')) };
+    const file = join(b.dir, 'policies', 'default.yaml');
+    return { ...b, step: gov.step, initialState: gov.initialState, policy: await loadPolicyFile(file), loadPolicyFile, file };
   } catch (err) {
     return { skip: `loading the core of ${b.commit} failed: ${String(err?.message ?? err).split('\n')[0]}` };
+  }
+}
+
+/**
+ * `file`'s policy rewritten for `periodMs` samples (control.samplePeriod; a sample-count
+ * `stuckSamples`, the baseline's, scaled to keep its duration) and loaded with `load`.
+ */
+async function policyAtPeriod(load, file, periodMs) {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const oldMs = doc.getIn(['control', 'samplePeriod']);
+  const fromMs = typeof oldMs === 'string' && /^\d+ms$/.test(oldMs) ? Number.parseInt(oldMs, 10) : 500;
+  doc.setIn(['control', 'samplePeriod'], `${periodMs}ms`);
+  const stuckSamples = doc.getIn(['control', 'stuckSamples']);
+  if (typeof stuckSamples === 'number') doc.setIn(['control', 'stuckSamples'], Math.round((stuckSamples * fromMs) / periodMs));
+  const dir = mkdtempSync(join(tmpdir(), 'edgegov-bench-'));
+  try {
+    const out = join(dir, 'policy.yaml');
+    writeFileSync(out, doc.toString());
+    return await load(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -154,7 +178,10 @@ export default async function (emit) {
     emit(skipLine('core.throughput.before_after', before.skip));
     return;
   }
-  emit(beforeAfter('core.throughput.before_after', now, then, { baseline: before.sha.slice(0, 7), samples: samples.length }));
+  emit(beforeAfter('core.throughput.before_after', now, then, {
+    baseline: before.sha.slice(0, 7), samples: samples.length,
+    note: 'under the 2 Hz default policy the baseline has no slope at 10 Hz (its ring held 4 s of the 10 s window) and skips the forecast work; like for like: policy_rate and policy_at_10hz',
+  }));
   // The same hour at the policy's own sample period: the rate the policy is written for, where
   // both builds forecast. (At 10 Hz the baseline's slope window held 4 s of its 10 s and gave no
   // slope at all, so it skipped the forecast work the current build does there.)
@@ -162,6 +189,15 @@ export default async function (emit) {
   const slow = syntheticHour(periodMs);
   const [nowP, thenP] = measure(slow, [after, before]);
   emit(beforeAfter('core.throughput.policy_rate.before_after', nowP, thenP, { periodMs, baseline: before.sha.slice(0, 7), samples: slow.length }));
+  // The 10 Hz hour again, under each build's default policy written for 10 Hz: like for like at
+  // that rate (both forecast on every sample).
+  if (label !== 'policies/default.yaml') return;
+  const { loadPolicyFile } = await import(new URL('../dist/policy/load.js', import.meta.url).href);
+  const ownFile = fileURLToPath(new URL('../policies/default.yaml', import.meta.url));
+  const after10 = { ...after, policy: await policyAtPeriod(loadPolicyFile, ownFile, 100) };
+  const before10 = { ...before, policy: await policyAtPeriod(before.loadPolicyFile, before.file, 100) };
+  const [now10, then10] = measure(samples, [after10, before10]);
+  emit(beforeAfter('core.throughput.policy_at_10hz.before_after', now10, then10, { periodMs: 100, baseline: before.sha.slice(0, 7), samples: samples.length }));
 }
 
 /** One before/after line: wall-clock and per-CPU-second medians of both builds and their ratios. */

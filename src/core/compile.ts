@@ -21,6 +21,11 @@ export interface CompiledLimit {
   forecast: boolean;
   setAt: Float64Array;
   clearAt: Float64Array;
+  /**
+   * The mildest set point (rising: the lowest; falling: the highest): a value short of it is at
+   * no level, which is where a limit sits nearly always, so `levelOf` answers without a scan.
+   */
+  reachAt: number;
   /** Severity index (SEVERITIES) of each level, mildest first. */
   severity: Uint8Array;
 }
@@ -145,6 +150,7 @@ function build(policy: Policy): CompiledPolicy {
     forecast: unitOfSignal(l.signal) !== 'W' && !/_w$/.test(l.signal),
     setAt: Float64Array.from(l.levels.map((v) => v.setAt)),
     clearAt: Float64Array.from(l.levels.map((v) => v.clearAt)),
+    reachAt: l.direction === 'rising' ? Math.min(...l.levels.map((v) => v.setAt)) : Math.max(...l.levels.map((v) => v.setAt)),
     severity: Uint8Array.from(l.levels.map((v) => severityIndex(v.severity))),
   }));
 

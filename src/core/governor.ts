@@ -17,7 +17,7 @@ import type { Policy } from '../policy/types.js';
 import type { Sample } from './signals.js';
 import { sameKnobs, type Decision, type Reason } from './decision.js';
 import { SEVERITIES, type Severity } from './severity.js';
-import { compilePolicy, type CompiledPolicy } from './compile.js';
+import { compilePolicy, type CompiledLimit, type CompiledPolicy } from './compile.js';
 import { Estimator, type SignalEstimate } from '../estimator/estimator.js';
 import { healthName, H_OK } from '../estimator/health.js';
 import { MiB, fittingContextLength, needBytes } from './memory.js';
@@ -401,9 +401,9 @@ function stageSeverity(s: CoreState, t: number): void {
       const set = L.setAt;
       const clear = L.clearAt;
       const e = L.forecast && f === f && (rising ? f > v : f < v) ? f : v;
-      lvl = levelOf(set, clear, rising, e, prevLvl);
+      lvl = levelOf(L, e, prevLvl);
       if (e !== v) {
-        const byValue = levelOf(set, clear, rising, v, prevLvl);
+        const byValue = levelOf(L, v, prevLvl);
         if (lvl > byValue) {
           // The forecast must keep asking for `forecastConfirmMs` (a quarter of the slope window)
           // before it escalates: a load step's first seconds extrapolate to a false alarm, and
@@ -769,11 +769,16 @@ function pushMemWindow(s: CoreState, t: number, x: number, windowMs: number): nu
  * The level of one limit for effective value `e`, with hysteresis: the worst level whose setAt
  * `e` has reached, or a level up to the latched one whose clearAt `e` is not yet past.
  */
-function levelOf(set: Float64Array, clear: Float64Array, rising: boolean, e: number, prevLvl: number): number {
+function levelOf(L: CompiledLimit, e: number, prevLvl: number): number {
+  const rising = L.rising;
+  const set = L.setAt;
   let lvl = -1;
-  for (let j = set.length - 1; j >= 0; j--) {
-    if (rising ? e >= set[j] : e <= set[j]) { lvl = j; break; }
+  if (rising ? e >= L.reachAt : e <= L.reachAt) {
+    for (let j = set.length - 1; j >= 0; j--) {
+      if (rising ? e >= set[j] : e <= set[j]) { lvl = j; break; }
+    }
   }
+  const clear = L.clearAt;
   for (let j = prevLvl; j > lvl; j--) {
     if (rising ? e >= clear[j] : e <= clear[j]) return j;
   }

@@ -305,7 +305,7 @@ export class Estimator {
           if (lg === lg && slew !== Infinity && this.usable[i] === 1) {
             const dtS = (t - lg > 1 ? t - lg : 1) / 1000;
             const d = r - this.current[i];
-            const ad = d < 0 ? -d : d;
+            const ad = Math.abs(d);
             // A quantised sensor steps by a whole quantum between two polls however fast it is
             // read (0.1 °C battery, 1 °C thermistor): one step no larger than its learnt quantum
             // (this step, if it is the first) is not a spike, provided the slew limit allows it
@@ -337,8 +337,8 @@ export class Estimator {
       // Converged on a steady reading: read it exactly. The float residue of an EMA (49.99999…
       // after 30 s at 50) would keep a whole-degree sensor sitting exactly at a set point from
       // ever reaching it (the Galaxy C7 Pro's skin at 50 °C).
-      const gap = v - r;
-      this.value[i] = (gap < 0 ? -gap : gap) <= 1e-9 * (r < 0 ? 1 - r : 1 + r) ? r : v;
+      // (Math.abs, not a ternary: noisy readings would mispredict its branch half the time.)
+      this.value[i] = Math.abs(v - r) <= 1e-9 * (1 + Math.abs(r)) ? r : v;
     }
     this.current[i] = r;
     this.lastGoodT[i] = t;

@@ -164,9 +164,9 @@ export class FlatWatch {
   learnQuantum(ch: number, r: number): void {
     const p = this.last[ch];
     if (p === p) {
-      const d = r > p ? r - p : p - r;
+      const d = Math.abs(r - p);
       // Ignore float noise of recomputed values (an avg of quantised zones): not a step.
-      if (d > 1e-9 * (1 + (r < 0 ? -r : r)) && d < this.quantum[ch]) this.quantum[ch] = d;
+      if (d > 1e-9 * (1 + Math.abs(r)) && d < this.quantum[ch]) this.quantum[ch] = d;
     }
     this.last[ch] = r;
   }
@@ -190,9 +190,9 @@ export class FlatWatch {
     if (this.eligible[ch] === 0) return;
     const ref = this.ref[ch];
     if (ref !== ref) { this.startFlat(ch, t, r); return; }
-    const d = r > ref ? r - ref : ref - r;
+    const d = Math.abs(r - ref);
     const q = this.quantum[ch];
-    if (q === Infinity ? d > 1e-9 * (1 + (r < 0 ? -r : r)) : d >= 0.5 * q) {
+    if (q === Infinity ? d > 1e-9 * (1 + Math.abs(r)) : d >= 0.5 * q) {
       if (this.stuck[ch] === 1) { this.stuck[ch] = 0; this.stuckCount--; this.changed = true; }
       this.startFlat(ch, t, r);
     }
