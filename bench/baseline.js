@@ -64,3 +64,4 @@ function prepare(commit) {
 export function skipLine(name, reason) {
   return { name, skipped: true, reason, baseline: process.env.EDGEGOV_BENCH_BASELINE ?? BASELINE_COMMIT };
 }
+

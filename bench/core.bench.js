@@ -3,13 +3,13 @@
 // with policies/default.yaml when the policy loader is built, else an equivalent phone policy.
 // Before/after: the same samples through the baseline commit's core (bench/baseline.js) with its
 // own policies/default.yaml, runs interleaved, one line with both figures and their ratio.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initialState, step } from '../dist/core/governor.js';
 import { prepareBaseline, skipLine } from './baseline.js';
+import { writePolicyAtPeriod } from './policy-at-period.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -101,22 +101,11 @@ async function loadBaselineCore() {
   }
 }
 
-/**
- * `file`'s policy rewritten for `periodMs` samples (control.samplePeriod; a sample-count
- * `stuckSamples`, the baseline's, scaled to keep its duration) and loaded with `load`.
- */
+/** `file`'s policy written for `periodMs` samples (see writePolicyAtPeriod), loaded with `load`. */
 async function policyAtPeriod(load, file, periodMs) {
-  const doc = parseDocument(readFileSync(file, 'utf8'));
-  const oldMs = doc.getIn(['control', 'samplePeriod']);
-  const fromMs = typeof oldMs === 'string' && /^\d+ms$/.test(oldMs) ? Number.parseInt(oldMs, 10) : 500;
-  doc.setIn(['control', 'samplePeriod'], `${periodMs}ms`);
-  const stuckSamples = doc.getIn(['control', 'stuckSamples']);
-  if (typeof stuckSamples === 'number') doc.setIn(['control', 'stuckSamples'], Math.round((stuckSamples * fromMs) / periodMs));
   const dir = mkdtempSync(join(tmpdir(), 'edgegov-bench-'));
   try {
-    const out = join(dir, 'policy.yaml');
-    writeFileSync(out, doc.toString());
-    return await load(out);
+    return await load(writePolicyAtPeriod(file, periodMs, join(dir, 'policy.yaml')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SYNTHETIC_DAY_ROWS, writeSyntheticDay } from '../dist/trace/synthetic-day.js';
 import { prepareBaseline, skipLine } from './baseline.js';
+import { writePolicyAtPeriod } from './policy-at-period.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const ROWS = SYNTHETIC_DAY_ROWS;
@@ -22,12 +23,14 @@ async function writeDay(path, rows = ROWS, periodMs = 100) {
   return performance.now() - t0;
 }
 
-/** Parse or replay `trace` in a fresh process with the build under `root` (this checkout or the baseline). */
-function child(kind, trace, root = repo) {
+/**
+ * Parse or replay `trace` in a fresh process with the build under `root` (this checkout or the
+ * baseline), under `policy` (default: that build's policies/default.yaml).
+ */
+function child(kind, trace, root = repo, policy = join(root, 'policies', 'default.yaml')) {
   const reader = pathToFileURL(join(root, 'dist', 'trace', 'reader.js')).href;
   const run = pathToFileURL(join(root, 'dist', 'replay', 'run.js')).href;
   const load = pathToFileURL(join(root, 'dist', 'policy', 'load.js')).href;
-  const policy = join(root, 'policies', 'default.yaml');
   const script = kind === 'parse'
     ? `const { readTrace } = await import(${JSON.stringify(reader)});
        const t0 = performance.now(); let n = 0;
@@ -105,7 +108,10 @@ export default async function (emit) {
       decisionChanges: replay[0].changes,
     });
     if (base.skip) emit(skipLine('replay.ratio_to_parse.before_after', base.skip));
-    else emit(ratioLine('replay.ratio_to_parse.before_after', ROWS, { parse, replay, baseParse, baseReplay }, { targetRatio: 2, baseline: base.sha.slice(0, 7) }));
+    else emit(ratioLine('replay.ratio_to_parse.before_after', ROWS, { parse, replay, baseParse, baseReplay }, {
+      targetRatio: 2, baseline: base.sha.slice(0, 7),
+      note: 'under the 2 Hz default policy the baseline has no slope at 10 Hz and skips the forecast work; like for like: policy_rate and policy_at_10hz',
+    }));
     // The same day at the policy's own sample period (policies/default.yaml): the rate the policy
     // is written for, where both builds forecast (before, the 10 Hz slope window was too short to
     // ever give a slope, so at 10 Hz the baseline skipped the forecast altogether).
@@ -123,6 +129,15 @@ export default async function (emit) {
         runs.baseReplay.push(child('replay', slow, base.dir));
       }
       emit(ratioLine('replay.ratio_to_parse.policy_rate.before_after', rows, runs, { periodMs, samples: rows, baseline: base.sha.slice(0, 7) }));
+      // The 10 Hz day under each build's default policy written for 10 Hz: both forecast there.
+      const own10 = writePolicyAtPeriod(join(repo, 'policies', 'default.yaml'), 100, join(dir, 'after-10hz.yaml'));
+      const base10 = writePolicyAtPeriod(join(base.dir, 'policies', 'default.yaml'), 100, join(dir, 'before-10hz.yaml'));
+      const at10 = { parse, replay: [], baseParse, baseReplay: [] };
+      for (let i = 0; i < 3; i++) {
+        at10.replay.push(child('replay', trace, repo, own10));
+        at10.baseReplay.push(child('replay', trace, base.dir, base10));
+      }
+      emit(ratioLine('replay.ratio_to_parse.policy_at_10hz.before_after', ROWS, at10, { periodMs: 100, baseline: base.sha.slice(0, 7) }));
     }
     emit({
       name: 'replay.peak_rss_24h_10hz',
