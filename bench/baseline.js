@@ -65,3 +65,8 @@ export function skipLine(name, reason) {
   return { name, skipped: true, reason, baseline: process.env.EDGEGOV_BENCH_BASELINE ?? BASELINE_COMMIT };
 }
 
+/**
+ * For the before/after lines at 10 Hz under the 2 Hz default policy: there the baseline's slope
+ * ring held 4 s of the 10 s window, so it never had a slope and did none of the forecast work.
+ */
+export const BASELINE_SKIPS_FORECAST = 'under the 2 Hz default policy the baseline has no slope at 10 Hz (its ring held 4 s of the 10 s window) and skips the forecast work; like for like: policy_rate and policy_at_10hz';

@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initialState, step } from '../dist/core/governor.js';
-import { prepareBaseline, skipLine } from './baseline.js';
+import { BASELINE_SKIPS_FORECAST, prepareBaseline, skipLine } from './baseline.js';
 import { writePolicyAtPeriod } from './policy-at-period.js';
 
+/** The sample period of the bench's hour (10 Hz). */
+const TEN_HZ_MS = 100;
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -54,7 +56,7 @@ async function loadPolicy() {
   if (existsSync(fileURLToPath(loader)) && existsSync(file)) {
     try {
       const { loadPolicyFile } = await import(loader.href);
-      return { policy: await loadPolicyFile(file), label: 'policies/default.yaml' };
+      return { policy: await loadPolicyFile(file), label: 'policies/default.yaml', loadPolicyFile, file };
     } catch { /* fall through to the built-in policy */ }
   }
   return { policy: phonePolicy(), label: 'built-in phone policy' };
@@ -145,8 +147,9 @@ function measure(samples, cores) {
 }
 
 export default async function (emit) {
-  const { policy, label } = await loadPolicy();
-  const samples = syntheticHour(100);
+  const own = await loadPolicy();
+  const { policy, label } = own;
+  const samples = syntheticHour(TEN_HZ_MS);
   const after = { step, initialState, policy };
   const before = await loadBaselineCore();
   const [now, then] = measure(samples, before.skip ? [after] : [after, before]);
@@ -169,7 +172,7 @@ export default async function (emit) {
   }
   emit(beforeAfter('core.throughput.before_after', now, then, {
     baseline: before.sha.slice(0, 7), samples: samples.length,
-    note: 'under the 2 Hz default policy the baseline has no slope at 10 Hz (its ring held 4 s of the 10 s window) and skips the forecast work; like for like: policy_rate and policy_at_10hz',
+    note: BASELINE_SKIPS_FORECAST,
   }));
   // The same hour at the policy's own sample period: the rate the policy is written for, where
   // both builds forecast. (At 10 Hz the baseline's slope window held 4 s of its 10 s and gave no
@@ -180,13 +183,11 @@ export default async function (emit) {
   emit(beforeAfter('core.throughput.policy_rate.before_after', nowP, thenP, { periodMs, baseline: before.sha.slice(0, 7), samples: slow.length }));
   // The 10 Hz hour again, under each build's default policy written for 10 Hz: like for like at
   // that rate (both forecast on every sample).
-  if (label !== 'policies/default.yaml') return;
-  const { loadPolicyFile } = await import(new URL('../dist/policy/load.js', import.meta.url).href);
-  const ownFile = fileURLToPath(new URL('../policies/default.yaml', import.meta.url));
-  const after10 = { ...after, policy: await policyAtPeriod(loadPolicyFile, ownFile, 100) };
-  const before10 = { ...before, policy: await policyAtPeriod(before.loadPolicyFile, before.file, 100) };
+  if (!own.file) return; // the built-in policy has no YAML to rewrite
+  const after10 = { ...after, policy: await policyAtPeriod(own.loadPolicyFile, own.file, TEN_HZ_MS) };
+  const before10 = { ...before, policy: await policyAtPeriod(before.loadPolicyFile, before.file, TEN_HZ_MS) };
   const [now10, then10] = measure(samples, [after10, before10]);
-  emit(beforeAfter('core.throughput.policy_at_10hz.before_after', now10, then10, { periodMs: 100, baseline: before.sha.slice(0, 7), samples: samples.length }));
+  emit(beforeAfter('core.throughput.policy_at_10hz.before_after', now10, then10, { periodMs: TEN_HZ_MS, baseline: before.sha.slice(0, 7), samples: samples.length }));
 }
 
 /** One before/after line: wall-clock and per-CPU-second medians of both builds and their ratios. */

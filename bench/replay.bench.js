@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SYNTHETIC_DAY_ROWS, writeSyntheticDay } from '../dist/trace/synthetic-day.js';
-import { prepareBaseline, skipLine } from './baseline.js';
+import { BASELINE_SKIPS_FORECAST, prepareBaseline, skipLine } from './baseline.js';
 import { writePolicyAtPeriod } from './policy-at-period.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -110,7 +110,7 @@ export default async function (emit) {
     if (base.skip) emit(skipLine('replay.ratio_to_parse.before_after', base.skip));
     else emit(ratioLine('replay.ratio_to_parse.before_after', ROWS, { parse, replay, baseParse, baseReplay }, {
       targetRatio: 2, baseline: base.sha.slice(0, 7),
-      note: 'under the 2 Hz default policy the baseline has no slope at 10 Hz and skips the forecast work; like for like: policy_rate and policy_at_10hz',
+      note: BASELINE_SKIPS_FORECAST,
     }));
     // The same day at the policy's own sample period (policies/default.yaml): the rate the policy
     // is written for, where both builds forecast (before, the 10 Hz slope window was too short to

@@ -352,12 +352,10 @@ export class Estimator {
         this.pendingRefresh[i] = 0;
         this.lastPushT[i] = t;
         this.pushSlope(i, t, r, refreshed);
-      } else {
-        // Between points the slope stands; the forecast follows the smoothed value.
-        this.pendingRefresh[i] = refreshed;
-        const s = this.slope[i];
-        this.forecast[i] = s === s ? this.value[i] + this.riseV[i] : NaN;
-      }
+      } else this.pendingRefresh[i] = refreshed; // between points the slope and its rise stand
+      // The forecast follows the smoothed value on every reading.
+      const s = this.slope[i];
+      this.forecast[i] = s === s ? this.value[i] + this.riseV[i] : NaN;
     }
   }
 
@@ -458,7 +456,6 @@ export class Estimator {
     }
     this.slope[i] = slope;
     this.riseV[i] = slope === slope ? this.rise(i, t, slope) : 0;
-    this.forecast[i] = slope === slope ? this.value[i] + this.riseV[i] : NaN;
   }
 
   /**

@@ -283,13 +283,10 @@ export class FlatWatch {
     this.evSource[ch] = -1;
     this.evDelta[ch] = old.evDelta[from];
     this.evWindowMs[ch] = old.evWindowMs[from];
-    // The flat stretch restarts: its evidence pairs belong to the old coupling table.
+    // The flat stretch goes on. Its evidence windows belong to the old coupling table: this
+    // table's pairs have not seen the stretch (`pairSince`), so the next judge opens them afresh.
     this.ref[ch] = old.ref[from];
     this.since[ch] = old.since[from];
-    if (this.stuck[ch] === 0) {
-      // Opened afresh by the next judge (its windows are NaN until a source has an EMA).
-      for (let p = this.pairStart[ch]; p < this.pairStart[ch + 1]; p++) this.pairMin[p] = this.pairMax[p] = NaN;
-    }
   }
 
   /** Why channel `ch` is stuck, for reasons (allocates; not the hot path). */
