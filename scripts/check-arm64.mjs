@@ -113,12 +113,23 @@ function newestMs(p) {
   return st.isDirectory() ? Math.max(st.mtimeMs, ...readdirSync(p).map((e) => newestMs(join(p, e)))) : st.mtimeMs;
 }
 
+// What the kept prebuild was built with besides native/ and binding.gyp: the installed
+// node-addon-api and node-gyp. npm ci lays their files out with a fixed 1985 mtime, so a
+// version change would not make the prebuild look older; their versions are stamped instead.
+const prebuildStamp = join(cache, 'prebuild-arm64.inputs');
+const prebuildInputs = () =>
+  ['node-addon-api', 'node-gyp'].map((p) => `${p}@${JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')).version}`).join(' ');
+
 await step('arm64 prebuild (aarch64-linux-gnu-g++)', async () => {
   const built = join(root, PREBUILD);
-  if (existsSync(built) && statSync(built).mtimeMs > Math.max(newestMs(join(root, 'native')), newestMs(join(root, 'binding.gyp')))) {
-    return `${PREBUILD} is newer than native/ and binding.gyp, kept`;
+  const inputs = prebuildInputs();
+  const stamped = existsSync(prebuildStamp) && readFileSync(prebuildStamp, 'utf8') === inputs;
+  if (stamped && existsSync(built) && statSync(built).mtimeMs > Math.max(newestMs(join(root, 'native')), newestMs(join(root, 'binding.gyp')))) {
+    return `${PREBUILD} is newer than native/ and binding.gyp and was built with ${inputs}, kept`;
   }
   const r = ok(await run(process.execPath, ['scripts/prebuild.mjs', '--arch', 'arm64']), 'scripts/prebuild.mjs --arch arm64');
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(prebuildStamp, inputs);
   return r.stdout.trim().split('\n').pop();
 });
 

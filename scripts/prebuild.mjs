@@ -12,7 +12,7 @@
 //
 //   node scripts/prebuild.mjs [--arch x64,arm64]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,13 @@ for (const arch of arches) {
   try {
     cpSync(join(root, 'binding.gyp'), join(scratch, 'binding.gyp'));
     cpSync(join(root, 'native'), join(scratch, 'native'), { recursive: true });
-    symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'), 'dir');
+    // gyp writes its makefiles beside every .gyp it reads, node-addon-api's included: a copy keeps
+    // them in the scratch directory instead of the checkout's node_modules/, where they would race
+    // with any other build of the addon (the sanitizer build, npm ci's own) and outlive npm ci.
+    cpSync(join(root, 'node_modules', 'node-addon-api'), join(scratch, 'node_modules', 'node-addon-api'), {
+      recursive: true,
+      filter: (src) => !/\.(target\.mk|Makefile)$/.test(src),
+    });
     const r = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--arch=${arch}`, `--nodedir=${nodedir}`], {
       cwd: scratch,
       encoding: 'utf8',

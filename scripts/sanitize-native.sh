@@ -83,15 +83,49 @@ if [ "$only" != asan ]; then
 fi
 
 # 2. The ASan+UBSan build: a staging directory whose binding.gyp and native/ are the real ones,
-# so node-gyp's fixed build/ subdirectory lands in build-asan/build. Configure once; make then
-# rebuilds only what changed (gyp's makefiles also rebuild when the flags change).
+# so node-gyp's fixed build/ subdirectory lands in build-asan/build. gyp writes a .target.mk
+# beside every .gyp file it reads, node-addon-api's included; with node_modules linked in, those
+# landed in the checkout's node_modules/, which the next `npm ci` deletes while build-asan/'s
+# Makefile still includes them. So node-addon-api is copied in (cp -a keeps its mtimes, so make
+# sees unchanged headers as unchanged) and everything gyp generates stays inside build-asan/.
+# Configured again from scratch whenever the cached configuration no longer matches the tree
+# (config_stale); otherwise make rebuilds only what changed.
+config_stale() {
+  local mk=$out/build/Makefile inc
+  [ -f "$mk" ] || { echo "no configuration yet"; return 0; }
+  # Every makefile the configuration includes must still exist (paths relative to build/).
+  while read -r inc; do
+    [ -f "$out/build/$inc" ] || { echo "$inc, which the configuration includes, is gone"; return 0; }
+  done < <(sed -n 's/^[[:space:]]*include[[:space:]]\{1,\}\(.*\.mk\)[[:space:]]*$/\1/p' "$mk")
+  # Inputs newer than the configuration: the addon's sources and gyp file, the installed
+  # node_modules (npm ci recreates the directory; its files keep npm's fixed 1985 mtime, so the
+  # directories are what move) and the staged copy of node-addon-api.
+  inc=$(find "$root/binding.gyp" "$root/native" "$root/node_modules" -maxdepth 0 -newer "$mk" -print -quit)
+  [ -z "$inc" ] && inc=$(find "$root/native" "$root/node_modules/node-addon-api" "$out/node_modules/node-addon-api" -newer "$mk" -print -quit)
+  [ -n "$inc" ] && { echo "${inc#"$root"/} is newer than the configuration"; return 0; }
+  return 1
+}
 if [ "$only" != valgrind ]; then
-  for f in binding.gyp native node_modules; do ln -sfn "../$f" "$out/$f"; done
+  for f in binding.gyp native; do ln -sfn "../$f" "$out/$f"; done
+  # (an older build-asan/ linked the whole node_modules)
+  [ -L "$out/node_modules" ] && rm -f "$out/node_modules"
+  addon_api=$root/node_modules/node-addon-api
+  [ -f "$addon_api/package.json" ] || env_fail "node_modules/node-addon-api missing: run npm ci first"
+  if ! cmp -s "$addon_api/package.json" "$out/node_modules/node-addon-api/package.json"; then
+    rm -rf "$out/node_modules" && mkdir -p "$out/node_modules" &&
+      cp -a "$addon_api" "$out/node_modules/node-addon-api" &&
+      rm -f "$out"/node_modules/node-addon-api/*.mk "$out"/node_modules/node-addon-api/*.Makefile ||
+      env_fail "cannot stage node-addon-api into $out/node_modules"
+  fi
   gyp=(node "$root/node_modules/node-gyp/bin/node-gyp.js")
   nodedir=$(dirname "$(dirname "$(command -v node)")")
   nd=()
   [ -f "$nodedir/include/node/node_api.h" ] && nd=(--nodedir="$nodedir")
   t0=$(date +%s)
+  if why=$(config_stale); then
+    echo "== asan+ubsan configure: $why"
+    rm -rf "$out/build"
+  fi
   (
     cd "$out" &&
       export CFLAGS="$sanflags" CXXFLAGS="$sanflags" LDFLAGS="-fsanitize=address,undefined" &&

@@ -7,7 +7,7 @@
  * Under CI=true it always runs (a missing tool fails); locally it skips only when a tool is absent.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,80 @@ describe.skipIf(missing !== undefined && !ci)('native addon under ASan+UBSan and
       if (!d.goneSkipped) expect(d.goneEvents).toBe(1);
     }
   }, 450_000);
+});
+
+/**
+ * A checkout shaped like this one, in a scratch directory: the script, the addon's sources and a
+ * node_modules/ laid out as `npm ci` leaves it (every package linked from this checkout's, but
+ * node-addon-api a pristine copy, since gyp writes its generated makefiles beside that package's
+ * .gyp files, and a link would let this test write into the real node_modules).
+ */
+function scratchCheckout(): { dir: string; npmCi: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'edgegov-sanitize-ci-'));
+  mkdirSync(join(dir, 'scripts'));
+  cpSync(join(root, 'scripts/sanitize-native.sh'), join(dir, 'scripts/sanitize-native.sh'));
+  cpSync(join(root, 'scripts/sanitize'), join(dir, 'scripts/sanitize'), { recursive: true });
+  cpSync(join(root, 'native'), join(dir, 'native'), { recursive: true });
+  cpSync(join(root, 'binding.gyp'), join(dir, 'binding.gyp'));
+  mkdirSync(join(dir, 'test/fixtures/sysfs'), { recursive: true });
+  symlinkSync(join(root, 'test/fixtures/sysfs/sd8elite-dev'), join(dir, 'test/fixtures/sysfs/sd8elite-dev'), 'dir');
+  // What `npm ci` does to node_modules/: deletes it, then lays every package out afresh.
+  const npmCi = () => {
+    const modules = join(dir, 'node_modules');
+    rmSync(modules, { recursive: true, force: true });
+    mkdirSync(modules);
+    for (const name of readdirSync(join(root, 'node_modules'))) {
+      if (name === 'node-addon-api') continue;
+      symlinkSync(join(root, 'node_modules', name), join(modules, name));
+    }
+    cpSync(join(root, 'node_modules/node-addon-api'), join(modules, 'node-addon-api'), {
+      recursive: true,
+      preserveTimestamps: true,
+      filter: (src) => !/\.(target\.mk|Makefile)$/.test(src), // as published: no gyp output
+    });
+  };
+  npmCi();
+  return { dir, npmCi };
+}
+
+const asanMissing = (() => {
+  for (const tool of ['g++', 'gcc']) if (!have(tool)) return `${tool} not on PATH`;
+  const lib = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
+  return existsSync(lib) ? undefined : 'libasan not installed';
+})();
+
+describe.skipIf(asanMissing !== undefined && !ci)('the sanitizer build survives npm ci (issue 25)', () => {
+  it('build, npm ci, short form again: it configures afresh, passes and prints its figures; unchanged, it does not configure', () => {
+    const { dir, npmCi } = scratchCheckout();
+    const short = () => {
+      const r = spawnSync('bash', [join(dir, 'scripts/sanitize-native.sh'), '--short', '--only', 'asan'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+      const last = r.stdout.trim().split('\n').pop() ?? '';
+      expect(last.startsWith('{'), `no figures (exit ${r.status}): ${r.stdout}\n${r.stderr}`).toBe(true);
+      const f = JSON.parse(last) as Figures;
+      expect(f.problems, r.stderr).toEqual([]);
+      expect(r.status).toBe(0);
+      expect(f.asan.driver.readerCycles).toBe(60);
+      return r.stdout;
+    };
+    try {
+      expect(short()).toContain('== asan+ubsan configure: no configuration yet');
+      // gyp's output stayed inside build-asan/, none of it in the installed packages.
+      expect(readdirSync(join(dir, 'node_modules/node-addon-api')).filter((f) => f.endsWith('.mk'))).toEqual([]);
+      expect(short()).not.toContain('asan+ubsan configure');
+
+      npmCi();
+      const again = short();
+      expect(again).toMatch(/== asan\+ubsan configure: node_modules(\/node-addon-api)? is newer than the configuration/);
+
+      // A configuration whose generated makefile went missing is rebuilt too, and says which.
+      const mk = readdirSync(join(dir, 'build-asan/build/node_modules/node-addon-api')).find((f) => f.endsWith('.target.mk'));
+      expect(mk).toBeDefined();
+      rmSync(join(dir, 'build-asan/build/node_modules/node-addon-api', mk!));
+      expect(short()).toContain(`== asan+ubsan configure: node_modules/node-addon-api/${mk}, which the configuration includes, is gone`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
 
 // The valgrind check comes after the compiler checks, so this needs gcc and g++.
