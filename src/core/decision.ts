@@ -32,6 +32,19 @@ export interface Decision extends Knobs {
   reasons: Reason[];
   /** Signals that came from the built-in simulated device rather than real sensors (daemon only). */
   simulated?: string[];
+  /**
+   * What the governor expects of the decided tier now, calibrated by the engine's observed
+   * speeds (docs/core.md §6): the figures `advise` and the gateway route by. Shared between
+   * decisions while unchanged; read-only.
+   */
+  expect?: TierExpectation;
+}
+
+export interface TierExpectation {
+  /** Decode tok/s a user sees (pacing included) at the work's context. */
+  decodeTokS: number;
+  /** Prompt-processing tok/s. */
+  prefillTokS: number;
 }
 
 /** The knobs of a decision: what an engine applies. */

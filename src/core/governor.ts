@@ -15,243 +15,28 @@
  */
 import type { Policy } from '../policy/types.js';
 import type { Sample } from './signals.js';
-import { sameKnobs, type Decision, type Reason } from './decision.js';
-import { SEVERITIES, type Severity } from './severity.js';
-import { compilePolicy, type CompiledLimit, type CompiledPolicy } from './compile.js';
-import { Estimator, type SignalEstimate } from '../estimator/estimator.js';
+import { sameKnobs, type Decision } from './decision.js';
+import { SEVERITIES } from './severity.js';
+import { compilePolicy, type CompiledLimit } from './compile.js';
+import type { SignalEstimate } from '../estimator/estimator.js';
 import { healthName, H_OK } from '../estimator/health.js';
 import { MiB, fittingContextLength, needBytes } from './memory.js';
 import { FK_CAP, FK_IGNORE, FK_SAFE, faultConsequenceName } from './compile.js';
-import { unitOfSignal } from './signals.js';
+import { buildReasons } from './reasons.js';
+import {
+  CoreState, F_FORECAST, F_IGNORED, F_SUBSTITUTE, F_UNUSABLE, MEM_CONTEXT, MEM_INFEASIBLE, MEM_TIER, MEM_UNKNOWN,
+  MAX_DWELL_SCALE, OFF_CLOUD_SEV, OFF_CLOUD_SLOW, OFF_HELD, OFF_MEMORY, OFF_NONE, OFF_PAUSE_SEV, offloadLevel,
+  pushMemWindow, relaxWaitMs, type GovernorState,
+} from './state.js';
 
-export interface GovernorState {
-  /** The last decision published, if any. */
-  readonly last?: Decision;
-}
+export type { GovernorState } from './state.js';
+
 
 export interface StepResult {
   state: GovernorState;
   decision: Decision;
   /** True when the decision's knobs differ from the previous one (a "decision change"). */
   changed: boolean;
-}
-
-const F_FORECAST = 1;
-/** The signal has no value and its fault consequence keeps the latched level (hold, cap, safe). */
-const F_UNUSABLE = 2;
-/** The signal has no value and `onFault: ignore`: the limit is not applied. */
-const F_IGNORED = 4;
-/** The signal has no value; the limit reads its fallback sensor instead. */
-const F_SUBSTITUTE = 8;
-
-const MEM_TIER = 1;
-const MEM_CONTEXT = 2;
-const MEM_INFEASIBLE = 4;
-const MEM_UNKNOWN = 8;
-
-/** Largest relax back-off (× dwell). */
-const MAX_DWELL_SCALE = 16;
-
-/**
- * A relax waits at least this many times its switch cost at the leaner knobs, so the time lost
- * to relaxing stays under 1/20 = 5 % of the time held — even when every relax proves premature
- * (docs/core.md §3). Escalation never waits for it.
- */
-const RELAX_AMORTISE = 20;
-
-/** How long the current tier must be held before relaxing from `from` to `to`. */
-function relaxWaitMs(s: CoreState, from: number, to: number): number {
-  const cp = s.cp;
-  const dwell = cp.dwellMs * s.dwellScale;
-  const amortise = RELAX_AMORTISE * cp.switchMs[from * cp.tiers.length + to];
-  return dwell > amortise ? dwell : amortise;
-}
-
-const OFF_NONE = 0;
-const OFF_MEMORY = 1;
-const OFF_PAUSE_SEV = 2;
-const OFF_CLOUD_SEV = 3;
-const OFF_CLOUD_SLOW = 4;
-/** The previous cloud/pause, held while returning toward local waits for the dwell. */
-const OFF_HELD = 5;
-
-/** Offload as a danger level: local < cloud < pause. */
-const offloadLevel = (cause: number): number =>
-  cause === OFF_NONE ? 0 : cause === OFF_CLOUD_SEV || cause === OFF_CLOUD_SLOW ? 1 : 2;
-
-/** The mutable controller state behind the opaque GovernorState. */
-class CoreState implements GovernorState {
-  last: Decision | undefined = undefined;
-  readonly policy: Policy;
-  readonly cp: CompiledPolicy;
-  readonly est: Estimator;
-  /** Latched level index per limit (−1 = none). */
-  readonly levels: Int8Array;
-  /** F_FORECAST / F_UNUSABLE per limit, for reasons. */
-  readonly limitFlags: Uint8Array;
-  /** Per limit: since when the forecast has asked for a worse level than the value (NaN = not). */
-  readonly forecastSinceT: Float64Array;
-  tierIdx = -1;
-  contextLength = 0;
-  tierSinceT = NaN;
-  contextSinceT = NaN;
-  /** Bytes the last decided knobs hold (see memory.ts for why they count as available). */
-  heldBytes = 0;
-  /**
-   * Bytes counted as ours in this sample's budget: the decided footprint, or the engine's
-   * reported applied footprint (`engine_mb`) when that is larger — a decided shrink frees
-   * nothing until the engine applies it (docs/core.md §4). For reasons.
-   */
-  heldNowBytes = 0;
-  /** True when `heldNowBytes` came from `engine_mb` (the engine still holds more than decided). */
-  heldFromEngine = false;
-  /**
-   * Until this time the MemAvailable slope is not trusted: our own last footprint change is
-   * still landing (the engine reloads for seconds), and extrapolating it is a false alarm that
-   * would bounce the tier straight back (simulator, docs/simulator.md).
-   */
-  memSettleUntilT = -Infinity;
-  /**
-   * Growth of our own footprint (bytes) that has been decided but not yet seen in MemAvailable:
-   * an engine applies new knobs at a safe point (the end of the answer in flight — a minute or
-   * more on a slow device), not when we decide. Until MemAvailable has fallen by half of it (or
-   * memTrustMs passed), the MemAvailable slope stays cleared; settling for a fixed slope window
-   * from the decision let a late reload be forecast as an outside squeeze and bounce the tier.
-   */
-  memPendingBytes = 0;
-  /** MemAvailable (MiB) when the pending growth was decided, and since when it is pending. */
-  memPendingFromMb = NaN;
-  memPendingSinceT = NaN;
-  /**
-   * Relax back-off: the dwell before relaxing is multiplied by this. It doubles when an
-   * escalation follows soon after a relax (the relax was premature: the device cannot sustain
-   * the richer tier, and every tier swap costs a model reload), and halves after a calm hold.
-   */
-  dwellScale = 1;
-  /** When the tier last got richer (NaN = never). */
-  lastRelaxT = NaN;
-  /**
-   * Sliding-window minimum of (MemAvailable + what our knobs hold), over `memTrustMs`: memory
-   * that appears is trusted only after it stayed (see docs/core.md §4 — after a low-memory kill
-   * MemAvailable jumps by the engine's own footprint, which must not be counted twice).
-   * Monotone deque: times and values, oldest first.
-   */
-  readonly memT: Float64Array;
-  readonly memX: Float64Array;
-  memHead = 0;
-  memLen = 0;
-  /** MemAvailable (MiB) one and two samples ago, for the engine-gone detector. */
-  memPrev1 = NaN;
-  memPrev2 = NaN;
-  /** `engine_mb` one and two samples ago (NaN = not reported), to tell our own applied changes from a kill. */
-  memPrevEngine1 = NaN;
-  memPrevEngine2 = NaN;
-  /**
-   * Since when the engine is believed to hold nothing (NaN = it holds what we decided): set when
-   * MemAvailable rose by at least half our own footprint in one sample (a low-memory kill),
-   * cleared when it falls again by half of it (the engine reloaded) or after memTrustMs.
-   */
-  engineGoneSinceT = NaN;
-  /** Since when observed tok/s has stayed below the floor while generating (NaN = not). */
-  slowSinceT = NaN;
-  /** The offload level decided last (0 local, 1 cloud, 2 pause; −1 = none yet) and since when. */
-  offloadLvl = -1;
-  offloadSinceT = NaN;
-  /** The published severity index and since when (a milder one waits for the dwell). */
-  sev = 0;
-  sevSinceT = NaN;
-  /** What caused the offload decided last (OFF_*; a hold keeps the cause it holds). */
-  offloadCause = OFF_NONE;
-  reasons: Reason[] = [];
-  // Per-step results of the stages (written by each stage, read by the later ones and the reasons).
-  stepSev = 0;
-  stepSevHeld = false;
-  stepLimitsMoved = false;
-  stepCapIdx = 0;
-  stepBattIdx = -1;
-  stepForcedIdx = -1;
-  stepSafe = false;
-  stepTarget = 0;
-  stepCand = 0;
-  stepDwellHeld = false;
-  stepRelaxTo = -1;
-  stepTierI = 0;
-  stepCtx = 0;
-  stepMem = 0;
-  stepBudget = NaN;
-  stepOffloadCause = OFF_NONE;
-  stepOffLvl = 0;
-  /** The decision's knobs differ from the previous one's. */
-  stepChanged = false;
-  /** Signature of what the reasons describe (besides limit levels and sensor health, which
-   *  report their own changes); reasons are rebuilt when any of it changes. */
-  readonly sig = new Int32Array(8).fill(-2);
-
-  constructor(policy: Policy) {
-    this.policy = policy;
-    this.cp = compilePolicy(policy);
-    this.est = new Estimator(policy);
-    this.levels = new Int8Array(this.cp.limits.length).fill(-1);
-    this.limitFlags = new Uint8Array(this.cp.limits.length);
-    this.forecastSinceT = new Float64Array(this.cp.limits.length).fill(NaN);
-    const memCap = Math.min(65536, Math.max(16, 2 * Math.ceil(this.cp.memTrustMs / Math.max(1, policy.control.samplePeriodMs)) + 8));
-    this.memT = new Float64Array(memCap);
-    this.memX = new Float64Array(memCap);
-  }
-
-  /**
-   * Hot reload: a new state for `policy` carrying over what the controller knew — signal
-   * history (smoothing, slope window, health, hold timers) by signal name, each limit's latched
-   * severity (matched by signal and direction, mapped to the new levels of the same or milder
-   * severity), the decided tier by name (a tier the new ladder lacks → the safe tier), the
-   * context length, dwell timers and the slow-decode timer. The last decision is kept so that
-   * `changed` stays truthful across the reload.
-   */
-  reloaded(policy: Policy): CoreState {
-    const next = new CoreState(policy);
-    next.est.carryOverFrom(this.est);
-    next.cp.limits.forEach((l, i) => {
-      const j = this.cp.limits.findIndex((o) => o.signal === l.signal && o.rising === l.rising);
-      if (j >= 0) next.forecastSinceT[i] = this.forecastSinceT[j];
-      if (j < 0 || this.levels[j] < 0) return;
-      const oldSeverity = this.cp.limits[j].severity[this.levels[j]];
-      let lvl = -1;
-      for (let k = 0; k < l.severity.length; k++) if (l.severity[k] <= oldSeverity) lvl = k;
-      next.levels[i] = lvl;
-    });
-    next.last = this.last;
-    if (this.last) {
-      const idx = next.cp.tierIndexByName.get(this.last.tier);
-      next.tierIdx = idx ?? next.cp.safeIdx;
-      next.contextLength = idx === undefined ? next.cp.tiers[next.cp.safeIdx].contextLength : this.contextLength;
-      // An unknown tier restarts the dwell at the first sample under the new policy (see step).
-      next.tierSinceT = idx === undefined ? NaN : this.tierSinceT;
-      next.contextSinceT = this.contextSinceT;
-      next.heldBytes = this.heldBytes;
-      next.memPrev1 = this.memPrev1;
-      next.memPrev2 = this.memPrev2;
-      next.memPrevEngine1 = this.memPrevEngine1;
-      next.memPrevEngine2 = this.memPrevEngine2;
-      next.engineGoneSinceT = this.engineGoneSinceT;
-      for (let k = 0; k < this.memLen; k++) {
-        const j = (this.memHead + k) % this.memT.length;
-        pushMemWindow(next, this.memT[j], this.memX[j], Infinity);
-      }
-      next.memSettleUntilT = this.memSettleUntilT;
-      next.memPendingBytes = this.memPendingBytes;
-      next.memPendingFromMb = this.memPendingFromMb;
-      next.memPendingSinceT = this.memPendingSinceT;
-      next.dwellScale = this.dwellScale;
-      next.lastRelaxT = this.lastRelaxT;
-    }
-    next.slowSinceT = this.slowSinceT;
-    next.sev = this.sev;
-    next.sevSinceT = this.sevSinceT;
-    next.offloadLvl = this.offloadLvl;
-    next.offloadSinceT = this.offloadSinceT;
-    next.offloadCause = this.offloadCause;
-    return next;
-  }
 }
 
 export function initialState(policy: Policy): GovernorState {
@@ -333,6 +118,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let s = state instanceof CoreState ? state : new CoreState(policy);
   if (s.policy !== policy) s = s.reloaded(policy);
   const t = sample.t_ms;
+  s.speed.observe(sample, s.tierIdx);
   stageEstimate(s, sample, t);
   stageSeverity(s, t);
   stageCaps(s);
@@ -479,6 +265,12 @@ function stageCaps(s: CoreState): void {
   let target = capIdx;
   if (battIdx > target) target = battIdx;
   if (forcedIdx > target) target = forcedIdx;
+  // With what the caps allow, the tier of best expected value for the work at hand (value.ts);
+  // a forced safe tier is not second-guessed.
+  s.stepAllowed = target;
+  const valueIdx = safe ? target : s.value.best(target);
+  s.stepValueIdx = valueIdx;
+  if (valueIdx > target) target = valueIdx;
   s.stepCapIdx = capIdx;
   s.stepBattIdx = battIdx;
   s.stepForcedIdx = forcedIdx;
@@ -641,6 +433,7 @@ function stageDecision(s: CoreState, t: number): Decision {
     ttlMs: cp.ttlMs,
     safe: s.stepSafe,
     reasons: s.reasons,
+    expect: s.speed.expectationFor(tierI, s.stepCtx),
   };
   const last = s.last;
   const changed = last === undefined || !sameKnobs(last, decision);
@@ -658,6 +451,7 @@ function stageDecision(s: CoreState, t: number): Decision {
   if (sig[6] !== tierI) { sig[6] = tierI; sigChanged = true; }
   const sh = s.stepSevHeld ? 1 : 0;
   if (sig[7] !== sh) { sig[7] = sh; sigChanged = true; }
+  if (sig[8] !== s.stepValueIdx) { sig[8] = s.stepValueIdx; sigChanged = true; }
   if (sigChanged) {
     s.reasons = buildReasons(s, t);
     decision.reasons = s.reasons;
@@ -742,30 +536,6 @@ function memoryForEngine(s: CoreState, t: number, availMb: number, held: number,
 }
 
 /**
- * Adds (t, x) to the state's sliding-window minimum over `windowMs` and returns the minimum.
- * A monotone deque: amortised O(1), no allocation.
- */
-function pushMemWindow(s: CoreState, t: number, x: number, windowMs: number): number {
-  const cap = s.memT.length;
-  // Drop the newest entries that are not smaller than x: they can never be the minimum again.
-  while (s.memLen > 0) {
-    const last = (s.memHead + s.memLen - 1) % cap;
-    if (s.memX[last] < x) break;
-    s.memLen--;
-  }
-  // Drop entries older than the window (and the oldest when full).
-  while (s.memLen > 0 && (s.memT[s.memHead] < t - windowMs || s.memLen === cap)) {
-    s.memHead = s.memHead + 1 === cap ? 0 : s.memHead + 1;
-    s.memLen--;
-  }
-  const tail = (s.memHead + s.memLen) % cap;
-  s.memT[tail] = t;
-  s.memX[tail] = x;
-  s.memLen++;
-  return s.memX[s.memHead];
-}
-
-/**
  * The level of one limit for effective value `e`, with hysteresis: the worst level whose setAt
  * `e` has reached, or a level up to the latched one whose clearAt `e` is not yet past.
  */
@@ -783,182 +553,4 @@ function levelOf(L: CompiledLimit, e: number, prevLvl: number): number {
     if (rising ? e >= clear[j] : e <= clear[j]) return j;
   }
   return lvl;
-}
-
-const round2 = (x: number): number => Math.round(x * 100) / 100;
-const fmt = (x: number): string => String(round2(x));
-
-function buildReasons(s: CoreState, t: number): Reason[] {
-  const sev = s.stepSev, capIdx = s.stepCapIdx, battIdx = s.stepBattIdx, mem = s.stepMem, budget = s.stepBudget;
-  const dwellHeld = s.stepDwellHeld, offloadCause = s.stepOffloadCause, safe = s.stepSafe, tierI = s.stepTierI;
-  const cand = s.stepCand, ctx = s.stepCtx, sevHeld = s.stepSevHeld, relaxTo = s.stepRelaxTo;
-  const { cp, est } = s;
-  const reasons: Reason[] = [];
-  const tiers = cp.tiers;
-  const unitLabel = (name: string): string => {
-    const u = unitOfSignal(name) ?? (/_c$/.test(name) ? 'C' : /_w$/.test(name) ? 'W' : '');
-    return u === 'C' ? '°C' : u;
-  };
-  const faultText = (i: number): string => {
-    const h = healthName(est.health[i]);
-    const since = est.faultSinceT[i];
-    const cause = healthName(est.faultCause[i]);
-    if (h === 'failed') return `failed (${cause} for ${fmt((t - since) / 1000)} s, longer than the ${est.signals[i].holdMs} ms hold)`;
-    if (h === 'stuck') return est.watch.describe(i, unitLabel);
-    if (h === 'missing' && est.lastGoodT[i] !== est.lastGoodT[i]) return 'missing (never reported)';
-    return h;
-  };
-  const onFault = (i: number): string => `onFault: ${faultConsequenceName(cp, i)}`;
-  const fallbackOf = (i: number): number => {
-    const fb = cp.fallbackIdx[i];
-    return fb >= 0 && est.usable[fb] ? fb : -1;
-  };
-
-  // Sensors whose fault forces the safe tier first (critical ones by default).
-  if (safe) {
-    for (const i of cp.faultWatchIdx) {
-      if (est.usable[i] || cp.faultKind[i] !== FK_SAFE || fallbackOf(i) >= 0) continue;
-      const spec = est.signals[i];
-      reasons.push({
-        rule: 'sensor-fault', signal: spec.name,
-        message: `${spec.critical ? 'critical sensor ' : ''}${spec.name} ${faultText(i)}: safe tier ${tiers[cp.safeIdx].name} (${onFault(i)})`,
-      });
-    }
-  }
-
-  // Limits with a severity, worst first (stable by policy order).
-  const order: number[] = [];
-  cp.limits.forEach((_, li) => { if (s.levels[li] >= 0) order.push(li); });
-  order.sort((a, b) => cp.limits[b].severity[s.levels[b]] - cp.limits[a].severity[s.levels[a]] || a - b);
-  for (const li of order) {
-    const L = cp.limits[li];
-    const lvl = s.levels[li];
-    const severity: Severity = SEVERITIES[L.severity[lvl]];
-    const flags = s.limitFlags[li];
-    if (flags & F_UNUSABLE) {
-      const i = L.signalIdx;
-      const kind = cp.faultKind[i];
-      const cap = kind === FK_CAP ? `, at most tier ${tiers[cp.faultCapIdx[i]].name}` : kind === FK_SAFE ? `, safe tier ${tiers[cp.safeIdx].name}` : '';
-      reasons.push({ rule: 'sensor-fault', signal: L.signal, severity,
-        message: `${L.signal} ${faultText(i)}: holding ${severity}${cap} (${onFault(i)})` });
-      continue;
-    }
-    const i = flags & F_SUBSTITUTE ? cp.fallbackIdx[L.signalIdx] : L.signalIdx;
-    const via = flags & F_SUBSTITUTE ? ` (from its fallback ${est.signals[i].name})` : '';
-    const value = round2(est.value[i]);
-    const cmp = L.rising ? '≥' : '≤';
-    if (flags & F_FORECAST) {
-      const forecast = round2(est.forecast[i]);
-      const tt = est.timeToLimitS(i, L.setAt[lvl]);
-      const r: Reason = { rule: 'forecast', signal: L.signal, value, threshold: L.setAt[lvl], forecast, severity,
-        message: `${L.signal}${via} ${fmt(value)} forecast ${fmt(forecast)} in ${fmt(cp.horizonS)} s ${cmp} ${L.setAt[lvl]}${tt === undefined ? '' : ` (in ${fmt(tt)} s)`}: ${severity}` };
-      if (tt !== undefined) r.timeToLimitS = round2(tt);
-      reasons.push(r);
-    } else if (L.rising ? est.value[i] >= L.setAt[lvl] : est.value[i] <= L.setAt[lvl]) {
-      reasons.push({ rule: 'limit', signal: L.signal, value, threshold: L.setAt[lvl], severity,
-        message: `${L.signal}${via} ${fmt(value)} ${cmp} ${L.setAt[lvl]}: ${severity}` });
-    } else {
-      reasons.push({ rule: 'limit', signal: L.signal, value, threshold: L.clearAt[lvl], severity,
-        message: `${L.signal}${via} ${fmt(value)} holds ${severity} until it passes ${L.clearAt[lvl]} (hysteresis)` });
-    }
-  }
-
-  // Other faults of declared sensors — held readings, substitutes, dropped limits — say what they do.
-  est.signals.forEach((spec, i) => {
-    const h = est.health[i];
-    if (h === H_OK || !spec.declared) return;
-    const usable = est.usable[i] === 1;
-    const kind = cp.faultKind[i];
-    if (!usable && kind === FK_SAFE && fallbackOf(i) < 0) return; // named above
-    if (cp.limits.some((l, li) => l.signalIdx === i && (s.limitFlags[li] & F_UNUSABLE) && s.levels[li] >= 0)) return;
-    const limited = cp.limits.some((l) => l.signalIdx === i);
-    // A declared sensor that nothing reads and that never reported is just absent here.
-    if (!limited && kind === FK_IGNORE && est.lastGoodT[i] !== est.lastGoodT[i]) return;
-    if (usable) {
-      reasons.push({ rule: 'sensor-fault', signal: spec.name, value: round2(est.current[i]),
-        message: `${spec.name} ${healthName(h)}: holding last good value ${fmt(est.current[i])}` });
-      return;
-    }
-    const fb = fallbackOf(i);
-    let what: string;
-    if (fb >= 0) what = `its fallback ${est.signals[fb].name} (${fmt(est.current[fb])}) stands in`;
-    else if (kind === FK_IGNORE) what = limited ? `its limits are not applied (${onFault(i)})` : `not used (${onFault(i)})`;
-    else if (kind === FK_CAP) what = `at most tier ${tiers[cp.faultCapIdx[i]].name} (${onFault(i)})`;
-    else what = `its limits keep their latched severity (${onFault(i)})`;
-    reasons.push({ rule: 'sensor-fault', signal: spec.name, message: `${spec.name} ${faultText(i)}: ${what}` });
-  });
-
-  // Raw zones judged stuck: their virtual sensor reads its other zones (the substitute).
-  const watch = est.watch;
-  for (let ch = est.signals.length; ch < watch.n; ch++) {
-    if (watch.stuck[ch] !== 1) continue;
-    const name = watch.names[ch];
-    reasons.push({ rule: 'sensor-fault', signal: name,
-      message: `${name} ${watch.describe(ch, unitLabel)}: left out, its virtual sensor reads its other zones` });
-  }
-
-  if (mem & MEM_UNKNOWN) {
-    reasons.push({ rule: 'memory', signal: 'mem_avail_mb',
-      message: `mem_avail_mb unknown: memory feasibility cannot be checked, at most tier ${tiers[cp.safeIdx].name}` });
-  } else if (mem !== 0) {
-    const avail = est.current[cp.memIdx];
-    const budgetMb = round2(budget / MiB);
-    const T = tiers[tierI];
-    const needMb = round2(needBytes(cp.policy.model, cp.tierWeightsBytes[tierI], ctx, T.batchSize) / MiB);
-    const what = mem & MEM_INFEASIBLE
-      ? `even ${T.name} at context ${ctx} needs ${needMb} MiB: pause`
-      : [mem & MEM_TIER ? `stepped down from ${tiers[cand].name} to ${T.name}` : '',
-        mem & MEM_CONTEXT ? `context ${ctx} (of ${T.contextLength})` : ''].filter(Boolean).join(', ') + ` needs ${needMb} MiB`;
-    reasons.push({ rule: 'memory', signal: 'mem_avail_mb', value: round2(avail), threshold: budgetMb,
-      message: `budget ${budgetMb} MiB (mem_avail ${fmt(avail)} + our own ${fmt(s.engineGoneSinceT === s.engineGoneSinceT ? 0 : s.heldNowBytes / MiB)}${s.heldFromEngine && s.engineGoneSinceT !== s.engineGoneSinceT ? ' still applied, engine_mb' : ''}, least over ${cp.memTrustMs / 1000} s, − reserve ${cp.policy.rules.memory.reserveMb}${s.engineGoneSinceT === s.engineGoneSinceT ? '; engine believed killed' : ''}): ${what}` });
-  }
-
-  if (battIdx >= 0 && battIdx >= capIdx && battIdx > 0) {
-    const pct = est.current[cp.pctIdx];
-    reasons.push({ rule: 'battery', signal: 'battery_pct', ...(pct === pct ? { value: round2(pct) } : {}),
-      message: `on battery${pct === pct ? ` at ${fmt(pct)} %` : ''}: at most tier ${tiers[battIdx].name}` });
-  }
-
-  if (sevHeld) {
-    let now = 0;
-    cp.limits.forEach((L, li) => { if (s.levels[li] >= 0 && L.severity[s.levels[li]] > now) now = L.severity[s.levels[li]]; });
-    reasons.push({ rule: 'dwell', severity: SEVERITIES[sev],
-      message: `severity ${SEVERITIES[sev]} held for ${cp.dwellMs} ms after it was entered ${fmt((t - s.sevSinceT) / 1000)} s ago (the limits now ask for ${SEVERITIES[now]})` });
-  }
-
-  if (dwellHeld) {
-    const dwellMs = cp.dwellMs * s.dwellScale;
-    const costMs = relaxTo >= 0 ? cp.switchMs[tierI * tiers.length + relaxTo] : 0;
-    if (RELAX_AMORTISE * costMs > dwellMs) {
-      reasons.push({ rule: 'dwell', message: `relaxing waits for ${RELAX_AMORTISE * costMs} ms at the current knobs: the switch to ${tiers[relaxTo].name} costs ${fmt(costMs / 1000)} s, and a relax waits ≥ ${RELAX_AMORTISE}× its switch cost` });
-    } else {
-      reasons.push({ rule: 'dwell', message: s.dwellScale > 1
-        ? `relaxing waits for ${dwellMs} ms at the current knobs (dwell ×${s.dwellScale}: the last relax was followed by an escalation)`
-        : `relaxing waits for ${dwellMs} ms at the current knobs` });
-    }
-  }
-
-  if (offloadCause !== OFF_NONE && offloadCause !== OFF_MEMORY) {
-    const severity = SEVERITIES[sev];
-    if (offloadCause === OFF_HELD) {
-      const off = s.offloadLvl === 2 ? 'pause' : 'cloud';
-      reasons.push({ rule: 'offload', severity,
-        message: `${off} held: returning toward local waits for ${cp.dwellMs * s.dwellScale} ms at ${off} (since ${fmt((t - s.offloadSinceT) / 1000)} s)` });
-    } else if (offloadCause === OFF_CLOUD_SLOW) {
-      reasons.push({ rule: 'offload', signal: 'tok_s', value: round2(est.value[cp.tokIdx]), threshold: cp.minLocalTokS,
-        message: `local decode ${fmt(est.value[cp.tokIdx])} tok/s below ${cp.minLocalTokS} tok/s: cloud` });
-    } else {
-      reasons.push({ rule: 'offload', severity,
-        message: `severity ${severity}: ${offloadCause === OFF_PAUSE_SEV ? 'pause' : 'cloud'}` });
-    }
-  }
-
-  if (reasons.length === 0) {
-    reasons.push({ rule: 'nominal', severity: SEVERITIES[sev],
-      message: tierI === 0 ? 'all limits clear: richest tier'
-        : tierI > Math.max(capIdx, battIdx, 0)
-          ? `relaxing ${cp.relaxStep} tier per dwell toward ${tiers[Math.max(capIdx, battIdx, 0)].name}`
-          : `tier ${tiers[tierI].name} (${SEVERITIES[sev]})` });
-  }
-  return reasons;
 }

@@ -18,6 +18,14 @@ export const CANONICAL_SIGNALS = {
    * it as held while a decided shrink waits for the engine (docs/core.md §4).
    */
   engine_mb: 'MiB',
+  /** Prompt-processing speed of the engine's last prompt, tok/s (from its reports; calibrates the speed model, docs/core.md §6). */
+  prefill_tok_s: 'tok/s',
+  /**
+   * Tokens of context the request in flight (or the last one) needed: its prompt and the
+   * conversation so far (from `advise`, the gateway, the engine). The value model sizes the
+   * context for it (docs/core.md §6).
+   */
+  req_ctx_tokens: 'tokens',
   ambient_c: 'C',
 } as const;
 

@@ -77,7 +77,7 @@ export interface DaemonOptions {
 }
 
 /** Signals never taken from the simulator: time, and the engine's own feedback. */
-const NEVER_SIMULATED = new Set(['t_ms', 'tok_s', 'engine_mb']);
+const NEVER_SIMULATED = new Set(['t_ms', 'tok_s', 'engine_mb', 'prefill_tok_s', 'req_ctx_tokens']);
 
 export class Daemon {
   readonly config: DaemonConfig;
@@ -319,7 +319,10 @@ export class Daemon {
     // last observed speed stays, with the tier it was observed at. Nor does a report of radio time.
     const workOnly = req.busyMs !== undefined || req.radioMs !== undefined;
     if (req.tokS !== undefined || req.firstTokenMs !== undefined || (!req.applied && !workOnly)) {
-      this.lastReport = { atMs: this.monoMs(), tier: req.applied?.tier ?? this.decision?.tier, tokS: req.tokS, firstTokenMs: req.firstTokenMs };
+      this.lastReport = {
+        atMs: this.monoMs(), tier: req.applied?.tier ?? this.decision?.tier, tokS: req.tokS, firstTokenMs: req.firstTokenMs,
+        prefillTokS: req.prefillTokS ?? this.lastReport?.prefillTokS, contextTokens: req.contextTokens ?? this.lastReport?.contextTokens,
+      };
     }
     if (req.applied && appliedFootprintMb(this.policy, req.applied) !== undefined) {
       this.engineApplied = { connId, knobs: req.applied };
@@ -359,7 +362,12 @@ export class Daemon {
       for (const k of this.simulatedSignals) s[k] = simSample[k];
     }
     const r = this.lastReport;
-    if (r?.tokS !== undefined && this.monoMs() - r.atMs <= this.config.reportFreshMs!) s.tok_s = r.tokS;
+    if (r && this.monoMs() - r.atMs <= this.config.reportFreshMs!) {
+      if (r.tokS !== undefined) s.tok_s = r.tokS;
+      // What calibrates the speed model and sizes the context (docs/core.md §6).
+      if (r.prefillTokS !== undefined) s.prefill_tok_s = r.prefillTokS;
+      if (r.contextTokens !== undefined) s.req_ctx_tokens = r.contextTokens;
+    }
     const e = this.engineApplied;
     if (e) {
       // Not expired like tok_s: the knobs stay applied until the engine says otherwise or goes.

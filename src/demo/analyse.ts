@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Decision } from '../core/decision.js';
 import { SEVERITIES } from '../core/severity.js';
 import type { DemoRequestRecord } from './load.js';
+import { expectedQoe, type QoeTarget } from '../core/qoe.js';
 
 export interface JournalLine {
   ts: string;
@@ -94,9 +95,28 @@ export interface DemoAnalysis {
   privateSeenByCloud: string[];
   local: { tokS: { p50?: number; p95?: number }; firstTokenMs: { p50?: number; p95?: number }; byTier: Record<string, { requests: number; tokSP50?: number; firstTokenMsP50?: number }> };
   cloud: { firstTokenMs: { p50?: number } };
+  /**
+   * What the users got (the simulator's score, docs/simulator.md): each answer's QoE from what its
+   * client measured — first token, tokens, tok/s — against the scenario's first-token target and
+   * reading pace; a deferred or failed request scores 0. By route and by tier.
+   */
+  qoe: { target: QoeTarget; byRoute: Record<string, { requests: number; meanQoe: number }>; byTier: Record<string, { requests: number; meanQoe: number }> };
+  /** Local answers to non-private requests whose first token came after the target (the cloud was there). */
+  localOverTarget: { tag: string; firstTokenMs: number }[];
 }
 
-export function analyse(lines: JournalLine[], records: DemoRequestRecord[], cloudReceived: string[], engineChanges: EngineChange[]): DemoAnalysis {
+/** One answer's QoE from what its client measured (cut or refused answers: 0). */
+export function recordQoe(r: DemoRequestRecord, target: QoeTarget): number {
+  if (r.status !== 200 || r.error || r.firstTokenMs === undefined || r.tokens <= 0) return 0;
+  const streamS = Math.max(1e-3, (r.totalMs - r.firstTokenMs) / 1000);
+  const tokS = r.tokS ?? r.tokens / streamS;
+  return expectedQoe(r.firstTokenMs / 1000, tokS, r.tokens, target);
+}
+
+/** The demo's default expectation: a chat's first token within 1 s, read at 5.3 tok/s (src/sim/scenario.ts). */
+export const DEMO_TARGET: QoeTarget = { firstTokenS: 1, readTokS: 5.3 };
+
+export function analyse(lines: JournalLine[], records: DemoRequestRecord[], cloudReceived: string[], engineChanges: EngineChange[], target: QoeTarget = DEMO_TARGET, cloudAllowed = true): DemoAnalysis {
   const run = lines.filter((l) => !isStopLine(l));
   const changes = decisionChanges(lines);
   const timeInTierS: Record<string, number> = {};
@@ -132,6 +152,8 @@ export function analyse(lines: JournalLine[], records: DemoRequestRecord[], clou
     byTier[t].tokSP50 = r1(pct(rs.flatMap((r) => (r.tokS !== undefined ? [r.tokS] : [])), 0.5));
     byTier[t].firstTokenMsP50 = r1(pct(rs.flatMap((r) => (r.firstTokenMs !== undefined ? [r.firstTokenMs] : [])), 0.5));
   }
+  // Every request the users sent and the demo did not itself cut off: what the score counts.
+  const scored = records.filter((r) => r.error !== 'stopped');
   const tokS = local.flatMap((r) => (r.tokS !== undefined ? [r.tokS] : []));
   const ttft = local.flatMap((r) => (r.firstTokenMs !== undefined ? [r.firstTokenMs] : []));
   const t0 = run[0]?.signals.t_ms ?? 0;
@@ -167,5 +189,21 @@ export function analyse(lines: JournalLine[], records: DemoRequestRecord[], clou
       byTier,
     },
     cloud: { firstTokenMs: { p50: r1(pct(cloud.flatMap((r) => (r.firstTokenMs !== undefined ? [r.firstTokenMs] : [])), 0.5)) } },
+    qoe: { target, byRoute: qoeBy(scored, (r) => r.route, target), byTier: qoeBy(local, (r) => r.tier ?? '?', target) },
+    localOverTarget: cloudAllowed
+      ? local.filter((r) => !r.private && r.firstTokenMs !== undefined && r.firstTokenMs > target.firstTokenS * 1000).map((r) => ({ tag: r.tag, firstTokenMs: Math.round(r.firstTokenMs!) }))
+      : [],
   };
+}
+
+function qoeBy(records: DemoRequestRecord[], key: (r: DemoRequestRecord) => string, target: QoeTarget): Record<string, { requests: number; meanQoe: number }> {
+  const out: Record<string, { requests: number; meanQoe: number }> = {};
+  for (const r of records) {
+    const k = key(r);
+    const g = (out[k] ??= { requests: 0, meanQoe: 0 });
+    g.meanQoe += recordQoe(r, target);
+    g.requests++;
+  }
+  for (const g of Object.values(out)) g.meanQoe = Math.round((g.meanQoe / g.requests) * 1000) / 1000;
+  return out;
 }

@@ -20,7 +20,7 @@ import type { Policy } from '../policy/types.js';
 import { loadDevice, repoRoot } from '../sim/device.js';
 import { loadScenario } from '../sim/scenario.js';
 import { EnvError, UserError } from '../util/errors.js';
-import { analyse, decisionChanges, readJournal, type EngineChange } from './analyse.js';
+import { analyse, decisionChanges, DEMO_TARGET, readJournal, type EngineChange } from './analyse.js';
 import { spawnNode, type DemoChild } from './children.js';
 import { startCloudStub, type CloudStub } from './cloud-stub.js';
 import { startLoad, type LoadGenerator } from './load.js';
@@ -236,7 +236,9 @@ export async function runDemo(o: DemoOptions, io: DemoIo): Promise<number> {
   // ---- what happened -------------------------------------------------------------------------
   const lines = readJournal(journal);
   const records = load?.records ?? [];
-  const a = analyse(lines, records, stub?.received ?? [], engineChanges);
+  const chat = scenario.workload.requests.find((k) => k.kind === 'chat');
+  const a = analyse(lines, records, stub?.received ?? [], engineChanges,
+    { firstTokenS: chat?.firstTokenS ?? DEMO_TARGET.firstTokenS, readTokS: scenario.workload.readTokS }, policy.rules.offload.cloudAllowed);
   const traceFile = join(runDir, 'trace.csv');
   const reportFile = join(runDir, 'report.html');
   const wallS = (Date.now() - startedAt) / 1000;

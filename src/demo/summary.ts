@@ -24,6 +24,9 @@ export function formatSummary(s: SummaryInput): string[] {
     ['local', `tok/s p50 ${s.local.tokS.p50 ?? '—'} p95 ${s.local.tokS.p95 ?? '—'} · first token p50 ${s.local.firstTokenMs.p50 ?? '—'} ms p95 ${s.local.firstTokenMs.p95 ?? '—'} ms`],
     ['by tier', Object.entries(s.local.byTier).map(([t, v]) => `${t}: ${v.requests} req, ${v.tokSP50 ?? '—'} tok/s, first token ${v.firstTokenMsP50 ?? '—'} ms`).join(' · ') || '—'],
     ['cloud', `${s.cloudStubReceived} received by the ${s.cloudTarget.stub ? 'stub' : 'cloud'}, private among them: ${s.privateSeenByCloud.length} · first token p50 ${s.cloud.firstTokenMs.p50 ?? '—'} ms`],
+    ['QoE by route', `${Object.entries(s.qoe.byRoute).map(([k, g]) => `${k} ${g.requests} req, mean ${g.meanQoe}`).join(' · ') || '—'} (first token ≤ ${s.qoe.target.firstTokenS} s, read at ${s.qoe.target.readTokS} tok/s)`],
+    ['QoE by tier', Object.entries(s.qoe.byTier).map(([k, g]) => `${k} ${g.requests} req, mean ${g.meanQoe}`).join(' · ') || '—'],
+    ['late local', s.localOverTarget.length ? `${s.localOverTarget.length} non-private local answers had their first token after ${s.qoe.target.firstTokenS} s: ${s.localOverTarget.slice(0, 6).map((x) => `${x.tag} ${x.firstTokenMs} ms`).join(', ')}` : `none: every non-private local answer began within ${s.qoe.target.firstTokenS} s`],
     ['max °C', list(s.maxC, '°C')],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

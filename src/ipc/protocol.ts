@@ -60,6 +60,16 @@ export interface AdviseRequest {
   private?: boolean;
   /** The caller wants the whole answer within this many ms. */
   deadlineMs?: number;
+  /** `chat` or `document`: picks the policy's first-token target (rules.qoe) unless `firstTokenTargetMs` is given. */
+  kind?: 'chat' | 'document';
+  /** The app's own first-token target, ms. */
+  firstTokenTargetMs?: number;
+  /** Tokens of the conversation so far the answer needs (system prompt, earlier turns), beyond `promptTokens`. */
+  historyTokens?: number;
+  /** Of those, tokens the engine's KV cache already holds. */
+  residentTokens?: number;
+  /** How long the local engine is busy before it could start this request (a request ahead, a reload), ms. */
+  engineWaitMs?: number;
 }
 export interface ReportRequest {
   op: 'report';
@@ -74,6 +84,10 @@ export interface ReportRequest {
   busyMs?: number;
   /** Wall time a request streamed from the cloud, ms (the device's radio was on). */
   radioMs?: number;
+  /** Prompt-processing speed of the reported request, tok/s (fed back as `prefill_tok_s`). */
+  prefillTokS?: number;
+  /** Tokens of context the reported request needed: prompt + conversation (fed back as `req_ctx_tokens`). */
+  contextTokens?: number;
 }
 export interface ReloadRequest { op: 'reload'; id?: RequestId }
 
@@ -114,6 +128,10 @@ export interface Advice {
   model: 'bandwidth' | 'bandwidth+reports';
   severity: Decision['severity'];
   reasons: Reason[];
+  /** The first-token target and reading pace the request was judged against (rules.qoe). */
+  target?: { firstTokenMs: number; readTokS: number };
+  /** Expected quality of experience (qoe × quality × context fidelity, 0..1) locally and, when it may go, in the cloud. */
+  expectedValue?: { local: number; cloud?: number };
 }
 export interface AdviseReply extends Advice { id?: RequestId; ok: true; op: 'advise' }
 export interface ReportReply { id?: RequestId; ok: true; op: 'report'; mismatch: string[] }
@@ -221,12 +239,18 @@ export function parseRequest(line: string): Parsed {
       if (m.deadlineMs !== undefined && !(finiteNonNeg(m.deadlineMs) && (m.deadlineMs as number) > 0)) {
         return bad('`deadlineMs` must be a number > 0');
       }
+      if (m.kind !== undefined && m.kind !== 'chat' && m.kind !== 'document') return bad('`kind` must be "chat" or "document"');
+      for (const k of ['firstTokenTargetMs', 'historyTokens', 'residentTokens', 'engineWaitMs'] as const) {
+        if (m[k] !== undefined && !finiteNonNeg(m[k])) return bad(`\`${k}\` must be a number ≥ 0`);
+      }
       break;
     case 'report': {
       if (m.tokS !== undefined && !finiteNonNeg(m.tokS)) return bad('`tokS` must be a number ≥ 0');
       if (m.firstTokenMs !== undefined && !finiteNonNeg(m.firstTokenMs)) return bad('`firstTokenMs` must be a number ≥ 0');
       if (m.busyMs !== undefined && !finiteNonNeg(m.busyMs)) return bad('`busyMs` must be a number ≥ 0');
       if (m.radioMs !== undefined && !finiteNonNeg(m.radioMs)) return bad('`radioMs` must be a number ≥ 0');
+      if (m.prefillTokS !== undefined && !finiteNonNeg(m.prefillTokS)) return bad('`prefillTokS` must be a number ≥ 0');
+      if (m.contextTokens !== undefined && !finiteNonNeg(m.contextTokens)) return bad('`contextTokens` must be a number ≥ 0');
       if (m.applied !== undefined && (m.applied === null || typeof m.applied !== 'object' || Array.isArray(m.applied))) {
         return bad('`applied` must be an object of knobs');
       }

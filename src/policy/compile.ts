@@ -11,9 +11,11 @@ import { didYouMean } from './did-you-mean.js';
 import { SIGNAL_KIND, type SensorSignal } from './schema.js';
 import type {
   BatteryRules, Combine, ControlSpec, LimitLevel, LimitSpec, MemoryRules, ModelSpec, OffloadRules, Policy,
-  QuantSpec, Rules, SwitchCosts, SensorSpec, ThresholdSeverity, TierSpec,
+  Performance, QoeRules, QuantSpec, Rules, SwitchCosts, SensorSpec, ThresholdSeverity, TierSpec,
 } from './types.js';
 import { DEFAULT_UNIT, parseQuantity, type UnitKind } from './units.js';
+import { DEFAULT_PERFORMANCE } from '../core/speed.js';
+import { QOE_DEFAULTS } from '../core/qoe.js';
 
 export type Path = readonly (string | number)[];
 /** Reports a problem at `path`; `key: true` points at the mapping key rather than its value. */
@@ -33,6 +35,8 @@ export const DEFAULT_RANGE: Record<UnitKind, [number, number]> = {
   bytes: [0, Number.MAX_SAFE_INTEGER],
   duration: [0, Number.MAX_SAFE_INTEGER],
   tokRate: [0, 100_000],
+  byteRate: [0, Number.MAX_SAFE_INTEGER],
+  opsRate: [0, Number.MAX_SAFE_INTEGER],
 };
 
 /** Hysteresis band used when a limit gives neither `clear` nor `hysteresis`, by unit kind. */
@@ -45,6 +49,8 @@ export const DEFAULT_BAND: Record<UnitKind, number> = {
   bytes: 0,
   duration: 0,
   tokRate: 1,
+  byteRate: 0,
+  opsRate: 0,
 };
 
 /** Signals whose danger grows as they FALL. */
@@ -65,6 +71,10 @@ export const CONTROL_DEFAULTS = {
 } as const;
 
 export const RULE_DEFAULTS = { reserveMb: 300, onShortage: 'clamp-context', minContextLength: 512 } as const;
+
+
+
+
 
 /** Bytes per KV element by cache type (research/03 §1.3). */
 const KV_ELEMENT_BYTES = { f16: 2, q8_0: 34 / 32, q4_0: 18 / 32 } as const;
@@ -356,7 +366,25 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       };
       switchCost = { quantMs: ms('quant'), contextMs: ms('context'), batchMs: ms('batch'), threadsMs: ms('threads'), pacingMs: ms('pacing') };
     }
-    if (typeof m.name === 'string' && kvBytesPerToken !== undefined && overheadBytes !== undefined && batchBytesPerToken !== undefined && switchOk) {
+    const performance: Performance = { ...DEFAULT_PERFORMANCE };
+    let perfOk = true;
+    if (isObj(m.performance)) {
+      const pf = m.performance;
+      const at = (key: string, kind: 'byteRate' | 'opsRate' | 'duration', allowZero = false) => {
+        if (pf[key] === undefined) return undefined;
+        const v = positive(['model', 'performance', key], q(['model', 'performance', key], pf[key], kind), kind, allowZero);
+        if (v === undefined) perfOk = false;
+        return v;
+      };
+      const bw = at('memoryBandwidth', 'byteRate');
+      const ops = at('prefillOps', 'opsRate');
+      const fixed = at('fixedPerToken', 'duration', true);
+      if (bw !== undefined) performance.memoryBandwidthBytesPerS = bw;
+      if (ops !== undefined) performance.prefillOpsPerS = ops;
+      if (fixed !== undefined) performance.fixedMsPerToken = fixed;
+      performance.declared = bw !== undefined || ops !== undefined;
+    }
+    if (typeof m.name === 'string' && kvBytesPerToken !== undefined && overheadBytes !== undefined && batchBytesPerToken !== undefined && switchOk && perfOk) {
       model = {
         name: m.name,
         kvBytesPerToken,
@@ -364,6 +392,7 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
         batchBytesPerToken,
         quants,
         ...(switchCost ? { switchCost } : {}),
+        performance,
       };
     }
   }
@@ -395,6 +424,11 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       }
       const spec: TierSpec = { name: t.name, index: i, quant: t.quant, contextLength: t.contextLength, batchSize: t.batchSize, pacingMs };
       if (okInt(t.threads)) spec.threads = t.threads;
+      for (const [key, field] of [['decode', 'decodeTokS'], ['prefill', 'prefillTokS']] as const) {
+        if (t[key] === undefined) continue;
+        const v = positive([...path, key], q([...path, key], t[key], 'tokRate'), 'tokRate');
+        if (v !== undefined) spec[field] = v;
+      }
       tiers.push(spec);
       if (prev) checkCostOrder(path, prev.spec, prev.quant, spec, quant, problem);
       prev = { spec, quant };
@@ -465,6 +499,28 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
       }
       const tok = positive(['rules', 'offload', 'minLocalTokS'], q(['rules', 'offload', 'minLocalTokS'], o.minLocalTokS, 'tokRate'), 'tokRate');
       if (tok !== undefined) offload.minLocalTokS = tok;
+      if (o.cloudFirstToken !== undefined) {
+        const v = positive(['rules', 'offload', 'cloudFirstToken'], q(['rules', 'offload', 'cloudFirstToken'], o.cloudFirstToken, 'duration'), 'duration', true);
+        if (v !== undefined) offload.cloudFirstTokenMs = v;
+      }
+      if (o.cloudTokS !== undefined) {
+        const v = positive(['rules', 'offload', 'cloudTokS'], q(['rules', 'offload', 'cloudTokS'], o.cloudTokS, 'tokRate'), 'tokRate');
+        if (v !== undefined) offload.cloudTokS = v;
+      }
+    }
+
+    const qoe: QoeRules = { ...QOE_DEFAULTS };
+    if (isObj(r.qoe)) {
+      const qq = r.qoe;
+      for (const [key, field] of [['firstToken', 'chatFirstTokenMs'], ['documentFirstToken', 'documentFirstTokenMs']] as const) {
+        if (qq[key] === undefined) continue;
+        const v = positive(['rules', 'qoe', key], q(['rules', 'qoe', key], qq[key], 'duration'), 'duration', true);
+        if (v !== undefined) qoe[field] = v;
+      }
+      if (qq.readingPace !== undefined) {
+        const v = positive(['rules', 'qoe', 'readingPace'], q(['rules', 'qoe', 'readingPace'], qq.readingPace, 'tokRate'), 'tokRate');
+        if (v !== undefined) qoe.readTokS = v;
+      }
     }
 
     const memory: MemoryRules = { ...RULE_DEFAULTS };
@@ -516,7 +572,7 @@ export function compilePolicy(raw: unknown, file: string, report: Reporter): Pol
         if (idx !== undefined) battery.onBatteryTier = tierNames[idx];
       }
     }
-    rules = { severityCaps, offload, memory, battery: battery as BatteryRules };
+    rules = { severityCaps, offload, memory, battery: battery as BatteryRules, qoe };
   }
 
   // ── control ────────────────────────────────────────────────────────────────────

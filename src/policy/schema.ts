@@ -180,6 +180,14 @@ const modelSchema = z.strictObject({
     })
     .optional()
     .meta({ description: 'engine busy time per knob change (research/03 §7); a relax waits ≥ 20 × its switch cost. Unnamed knobs are free' }),
+  performance: z
+    .strictObject({
+      memoryBandwidth: quantity('byteRate', 'DRAM bandwidth decode achieves (η·peak): decode reads the weights once per token').optional(),
+      prefillOps: quantity('opsRate', 'effective compute for prompt processing at the richest tier\'s threads and batch 512').optional(),
+      fixedPerToken: quantity('duration', 'fixed time per decoded token (sampling, kernel launch; default 2ms)').optional(),
+    })
+    .optional()
+    .meta({ description: 'how fast this device runs the model, for the value model and routing (docs/policy.md "Speed"); a tier\'s measured `decode`/`prefill` take precedence, and observed speeds calibrate both online' }),
 });
 
 const tierSchema = z.strictObject({
@@ -189,6 +197,8 @@ const tierSchema = z.strictObject({
   batchSize: z.number().int().positive().meta({ description: 'batch size, tokens' }),
   threads: z.number().int().positive().optional().meta({ description: 'CPU threads (default: the engine\'s)' }),
   pacing: quantity('duration', 'pause between decoded tokens to cut power (default 0ms)').optional(),
+  decode: quantity('tokRate', 'measured decode speed at this tier without pacing (edgegov calibrate `decodeTokS`); default: from model.performance').optional(),
+  prefill: quantity('tokRate', 'measured prompt-processing speed at this tier (edgegov calibrate `prefillTokS`); default: from model.performance').optional(),
 });
 
 const severityEnum = z.enum(THRESHOLD_SEVERITIES as unknown as [string, ...string[]]);
@@ -203,9 +213,19 @@ const rulesSchema = z.strictObject({
       cloudAt: severityEnum.optional().meta({ description: 'at or above this severity, non-private requests go to the cloud' }),
       pauseAt: severityEnum.optional().meta({ description: 'at or above this severity, local generation pauses' }),
       minLocalTokS: quantity('tokRate', 'below this local decode speed, offload when allowed').optional(),
+      cloudFirstToken: quantity('duration', 'expected time to the cloud\'s first token, network included (default 1s)').optional(),
+      cloudTokS: quantity('tokRate', 'expected cloud streaming speed (default 50tok/s)').optional(),
     })
     .optional()
     .meta({ description: 'offload to the cloud or pause. Requests marked private never go to the cloud (enforced by the daemon)' }),
+  qoe: z
+    .strictObject({
+      firstToken: quantity('duration', 'first-token target of a chat request (default 1s)').optional(),
+      documentFirstToken: quantity('duration', 'first-token target of a document request (default 5s)').optional(),
+      readingPace: quantity('tokRate', 'the reader\'s pace; speed above it goes unnoticed (default 5.3tok/s)').optional(),
+    })
+    .optional()
+    .meta({ description: 'what the user expects of an answer (docs/policy.md "Quality of experience"): the governor routes and chooses tiers against it' }),
   memory: z
     .strictObject({
       reserve: quantity('memMiB', 'memory kept free for the rest of the system (default 300MiB)').optional(),

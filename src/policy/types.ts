@@ -102,6 +102,21 @@ export interface SwitchCosts {
   pacingMs: number;
 }
 
+/**
+ * How fast the device runs the model (docs/policy.md "Speed"): the governor's model of decode
+ * (memory-bandwidth bound, research/03 §6.2) and prefill (compute bound, §6.3) per tier.
+ */
+export interface Performance {
+  /** Achieved DRAM bandwidth while decoding (η·peak), bytes/s. */
+  memoryBandwidthBytesPerS: number;
+  /** Effective prefill compute at the richest tier's threads and ubatch 512, operations/s. */
+  prefillOpsPerS: number;
+  /** Fixed time per decoded token, ms. */
+  fixedMsPerToken: number;
+  /** False when these are the defaults (no `model.performance` in the policy). */
+  declared: boolean;
+}
+
 export interface ModelSpec {
   name: string;
   /** KV cache bytes per token of context (K and V, all layers). */
@@ -113,6 +128,8 @@ export interface ModelSpec {
   quants: readonly QuantSpec[];
   /** Switch costs; undefined = the core's defaults (DEFAULT_SWITCH_COSTS in src/core/compile.ts, docs/policy.md). */
   switchCost?: SwitchCosts;
+  /** The device's speed with this model; undefined = DEFAULT_PERFORMANCE (src/policy/compile.ts). */
+  performance?: Performance;
 }
 
 export interface TierSpec {
@@ -125,6 +142,10 @@ export interface TierSpec {
   threads?: number;
   /** Pause between decoded tokens, ms, to cut power. 0 = none. */
   pacingMs: number;
+  /** Measured decode speed without pacing, tok/s (`edgegov calibrate`); undefined = modelled. */
+  decodeTokS?: number;
+  /** Measured prefill speed, tok/s; undefined = modelled. */
+  prefillTokS?: number;
 }
 
 export type Offload = 'local' | 'cloud' | 'pause';
@@ -138,6 +159,20 @@ export interface OffloadRules {
   pauseAtSeverity?: ThresholdSeverity;
   /** Below this local decode speed (tok/s), offload when allowed. */
   minLocalTokS?: number;
+  /** Expected time to the cloud's first token, network included, ms (default 1000). */
+  cloudFirstTokenMs?: number;
+  /** Expected cloud streaming speed, tok/s (default 50). */
+  cloudTokS?: number;
+}
+
+/** What the user expects of an answer (docs/policy.md "Quality of experience"). */
+export interface QoeRules {
+  /** First-token target of a chat request, ms. */
+  chatFirstTokenMs: number;
+  /** First-token target of a document request, ms. */
+  documentFirstTokenMs: number;
+  /** The reader's pace, tok/s: decode faster than this goes unnoticed. */
+  readTokS: number;
 }
 
 export interface MemoryRules {
@@ -162,6 +197,7 @@ export interface Rules {
   offload: OffloadRules;
   memory: MemoryRules;
   battery: BatteryRules;
+  qoe: QoeRules;
 }
 
 export interface ControlSpec {

@@ -21,6 +21,8 @@ export type UnitKind =
   | 'bytes' // compiled to bytes (model weights, KV per token)
   | 'duration' // compiled to ms
   | 'tokRate' // compiled to tok/s
+  | 'byteRate' // compiled to bytes/s (memory bandwidth)
+  | 'opsRate' // compiled to operations/s (compute)
   | 'count'; // a bare number only (0/1 signals)
 
 interface UnitDef {
@@ -55,6 +57,13 @@ const UNITS: Record<UnitKind, Record<string, UnitDef>> = {
     h: { pow10: 0, factor: 3_600_000 },
   },
   tokRate: { 'tok/s': { pow10: 0, factor: 1 } },
+  byteRate: {
+    'MB/s': { pow10: 6, factor: 1 },
+    'GB/s': { pow10: 9, factor: 1 },
+    'MiB/s': { pow10: 0, factor: MiB },
+    'GiB/s': { pow10: 0, factor: 1024 * MiB },
+  },
+  opsRate: { GOPS: { pow10: 9, factor: 1 }, TOPS: { pow10: 12, factor: 1 } },
   count: {},
 };
 UNITS.memMiB = UNITS.bytes;
@@ -68,6 +77,8 @@ export const DEFAULT_UNIT: Record<UnitKind, string> = {
   bytes: 'bytes',
   duration: 'ms',
   tokRate: 'tok/s',
+  byteRate: 'bytes/s',
+  opsRate: 'operations/s',
   count: '(no unit)',
 };
 
@@ -79,6 +90,8 @@ const NOUN: Record<UnitKind, string> = {
   bytes: 'a size in bytes',
   duration: 'a duration',
   tokRate: 'a decode speed',
+  byteRate: 'a memory bandwidth',
+  opsRate: 'a compute rate',
   count: 'a plain number',
 };
 
@@ -90,6 +103,8 @@ export const EXAMPLE: Record<UnitKind, string> = {
   bytes: '3.4GiB',
   duration: '2s',
   tokRate: '8tok/s',
+  byteRate: '46GB/s',
+  opsRate: '0.6TOPS',
   count: '1',
 };
 
@@ -141,7 +156,7 @@ function scaleDecimal(numeral: string, pow10: number): number {
 }
 
 function otherKindOf(unit: string, kind: UnitKind): UnitKind | undefined {
-  for (const k of ['temperature', 'power', 'percent', 'bytes', 'duration', 'tokRate'] as UnitKind[]) {
+  for (const k of ['temperature', 'power', 'percent', 'bytes', 'duration', 'tokRate', 'byteRate', 'opsRate'] as UnitKind[]) {
     if (k === kind || (kind === 'memMiB' && k === 'bytes')) continue;
     if (Object.prototype.hasOwnProperty.call(UNITS[k], unit)) return k;
   }

@@ -51,6 +51,10 @@ export class Gateway {
   private lastPauseStopMs?: number;
   private readonly safeAtStart: Decision;
   readonly counters = { local: 0, cloud: 0, deferred: 0, paused: 0, errors: 0 };
+  /** Local requests running or waiting for the engine (it serves one at a time), and when the oldest started. */
+  private localQueue = 0;
+  /** Mean wall time of a local request, ms (EMA): what a request waits per one ahead of it. */
+  private localMeanMs = NaN;
 
   constructor(private readonly o: GatewayOptions) {
     this.safeAtStart = safeDecision(safeKnobsOf(o.policy), undefined, 'no decision from a daemon yet; running the policy safe tier');
@@ -109,9 +113,16 @@ export class Gateway {
     let advice: Advice | undefined;
     if (client?.connected && !client.leaseExpired) {
       try {
-        // The prompt's byte length is the token count for byte-level vocabularies and an upper bound otherwise.
-        const promptTokens = Buffer.byteLength(formatChat(req.messages)) + 1;
-        advice = await client.advise({ promptTokens, expectedOutputTokens: req.maxTokens, private: req.private });
+        // The prompt's byte length is the token count for byte-level vocabularies and an upper bound
+        // otherwise; the conversation before the last message is the history the answer needs.
+        const allTokens = Buffer.byteLength(formatChat(req.messages)) + 1;
+        const historyTokens = req.messages.length > 1 ? Buffer.byteLength(formatChat(req.messages.slice(0, -1))) : 0;
+        // Requests ahead of this one on the engine (it serves one at a time).
+        const engineWaitMs = this.localQueue > 0 && this.localMeanMs === this.localMeanMs ? this.localQueue * this.localMeanMs : 0;
+        advice = await client.advise({
+          promptTokens: Math.max(1, allTokens - historyTokens), historyTokens, expectedOutputTokens: req.maxTokens,
+          private: req.private, kind: 'chat', engineWaitMs: Math.round(engineWaitMs),
+        });
       } catch (err) {
         this.o.log('warn', 'advise failed; routing on the last decision', { err: String(err) });
       }
@@ -205,6 +216,18 @@ export class Gateway {
   }
 
   private async runLocal(req: ChatRequest, res: ServerResponse, plan: RoutePlan, signal: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    this.localQueue++;
+    try {
+      await this.runLocalQueued(req, res, plan, signal);
+    } finally {
+      this.localQueue--;
+      const ms = performance.now() - t0;
+      this.localMeanMs = this.localMeanMs === this.localMeanMs ? this.localMeanMs + 0.3 * (ms - this.localMeanMs) : ms;
+    }
+  }
+
+  private async runLocalQueued(req: ChatRequest, res: ServerResponse, plan: RoutePlan, signal: AbortSignal): Promise<void> {
     const engine = this.o.engine;
     const applied = await engine.apply(plan.knobs);
     if (applied.changed.length) { this.lastApply = applied; this.reportApplied(); }
@@ -288,6 +311,8 @@ export class Gateway {
         busyMs,
         ...(result.decodeTokS !== undefined ? { tokS: result.decodeTokS } : {}),
         ...(result.firstTokenMs !== undefined ? { firstTokenMs: result.firstTokenMs } : {}),
+        ...(result.prefillTokS !== undefined ? { prefillTokS: result.prefillTokS } : {}),
+        contextTokens: result.promptTokens,
       }).catch((err: unknown) => this.o.log('debug', 'report failed', { err: String(err) }));
     }
   }

@@ -2,7 +2,9 @@
  * The controllers the simulator compares. `edgegov` is the policy through the real governor
  * core — the exact `step` the daemon and replay run. The baselines are what a user would run
  * otherwise, tuned to the same policy limits and tier ladder (docs/simulator.md):
- *  - `static`: always the richest tier, local.
+ *  - `static`: always the richest tier, local (the naive row).
+ *  - `static:<tier>`: always that tier of the policy, local — what an integrator ships after
+ *    testing; `best-static` (compare.ts) is the best of them per cell in hindsight.
  *  - `stepwise`: the kernel's step_wise governor (research/01 §1.2) with tiers as cooling states.
  *  - `pid`: the kernel's power_allocator (IPA): PID on temperature → power budget → richest tier that fits.
  */
@@ -11,16 +13,42 @@ import type { Sample } from '../core/signals.js';
 import type { Decision, Reason } from '../core/decision.js';
 import type { Severity } from '../core/severity.js';
 import { initialState, step, type GovernorState } from '../core/governor.js';
+import { planRoute } from '../core/route.js';
 import type { DeviceModel } from './device.js';
+import type { Router } from './simulator.js';
+import { UserError } from '../util/errors.js';
 import type { SimModel } from './model.js';
 import { decodeRate, powerOf, threadShare, type Knobs } from './workload.js';
 
-export const CONTROLLERS = ['edgegov', 'static', 'stepwise', 'pid'] as const;
-export type ControllerName = (typeof CONTROLLERS)[number];
+/** The controllers `compare` runs by default; `static:<tier>` names each tier of the policy. */
+export const CONTROLLERS = ['edgegov', 'static', 'best-static', 'stepwise', 'pid'] as const;
+/** `edgegov`, `static`, `static:<tier>`, `stepwise` or `pid` (`best-static` is a choice among runs, compare.ts). */
+export type ControllerName = string;
+const SINGLE = ['edgegov', 'static', 'stepwise', 'pid'];
 
 export interface Controller {
   readonly name: ControllerName;
   decide(sample: Sample): Decision;
+  /** The gateway's routing of each request under the last decision (undefined: every request local). */
+  readonly router?: Router;
+  /** Whether its gateway keeps the local KV cache warm with the cloud's turns (simulator.ts `setRouter`). */
+  readonly warmKv?: boolean;
+}
+
+/** Why `name` is not a controller for `policy` (undefined: it is one). */
+export function controllerProblem(name: string, policy: Policy): string | undefined {
+  if (SINGLE.includes(name)) return undefined;
+  if (name.startsWith('static:')) {
+    const tier = name.slice(7);
+    return policy.tiers.some((t) => t.name === tier) ? undefined
+      : `no tier '${tier}' in policy ${policy.name} (tiers: ${policy.tiers.map((t) => t.name).join(', ')})`;
+  }
+  return `unknown controller '${name}' (choose from ${[...CONTROLLERS, 'static:<tier>'].join(', ')})`;
+}
+
+/** `static:<tier>` for every tier of the policy, richest first. */
+export function staticTierControllers(policy: Policy): ControllerName[] {
+  return policy.tiers.map((t) => `static:${t.name}`);
 }
 
 export interface ControllerContext {
@@ -39,19 +67,30 @@ export function tierDecision(policy: Policy, tier: TierSpec, t_ms: number, reaso
 
 function edgegov(ctx: ControllerContext): Controller {
   let state: GovernorState = initialState(ctx.policy);
+  let last: Decision | undefined;
   return {
     name: 'edgegov',
+    warmKv: true,
     decide(sample) {
       const r = step(state, sample, ctx.policy);
       state = r.state;
+      last = r.decision;
       return r.decision;
+    },
+    // The gateway asks before each request, as `serve` asks the daemon's `advise`.
+    router(q) {
+      if (!last) return 'local';
+      return planRoute(last, ctx.policy, {
+        kind: q.kind, private: q.private, promptTokens: q.promptTokens, historyTokens: q.historyTokens,
+        residentTokens: q.residentTokens, expectedOutputTokens: q.expectedOutputTokens, engineWaitS: q.engineWaitS,
+      }, q.cloudReachable).route;
     },
   };
 }
 
-function staticController(ctx: ControllerContext): Controller {
-  const reasons: Reason[] = [{ rule: 'static', message: 'static baseline: always the richest tier' }];
-  return { name: 'static', decide: (s) => tierDecision(ctx.policy, ctx.policy.tiers[0], s.t_ms, reasons) };
+function staticController(ctx: ControllerContext, name: string, tier: TierSpec): Controller {
+  const reasons: Reason[] = [{ rule: 'static', message: name === 'static' ? 'static baseline: always the richest tier' : `static baseline: always tier ${tier.name}` }];
+  return { name, decide: (s) => tierDecision(ctx.policy, tier, s.t_ms, reasons) };
 }
 
 /** Temperature limits (rising, °C signals) of the policy — the thermal zones a kernel governor would watch. */
@@ -192,8 +231,11 @@ function pid(ctx: ControllerContext): Controller {
 export function createController(name: ControllerName, ctx: ControllerContext): Controller {
   switch (name) {
     case 'edgegov': return edgegov(ctx);
-    case 'static': return staticController(ctx);
+    case 'static': return staticController(ctx, name, ctx.policy.tiers[0]);
     case 'stepwise': return stepwise(ctx);
     case 'pid': return pid(ctx);
   }
+  const problem = controllerProblem(name, ctx.policy);
+  if (problem) throw new UserError(problem);
+  return staticController(ctx, name, ctx.policy.tiers.find((t) => t.name === name.slice(7))!);
 }

@@ -53,8 +53,13 @@ const TripSchema = z.strictObject({
 /** The signals a simulated device can report from its truth (SPEC §9 names), in report order. */
 export const SIMULATED_SIGNALS = [
   'soc_c', 'skin_c', 'battery_c', 'battery_w', 'battery_pct', 'charging', 'mem_avail_mb', 'mem_total_mb',
-  'psi_mem_some_avg10', 'psi_mem_full_avg10', 'tok_s', 'ambient_c',
+  'psi_mem_some_avg10', 'psi_mem_full_avg10', 'tok_s', 'prefill_tok_s', 'req_ctx_tokens', 'ambient_c',
 ] as const;
+/**
+ * The engine's own reports: a device file that gives them no sensor regime of their own reports
+ * them as it reports `tok_s` (they come from the same engine, not from a sensor).
+ */
+export const ENGINE_REPORTED = new Set<string>(['prefill_tok_s', 'req_ctx_tokens']);
 const TEMPERATURE_SIGNALS = new Set<string>(['soc_c', 'skin_c', 'battery_c', 'ambient_c']);
 /** No real thermal sensor reads coarser than this (whole-degree sysfs is the coarsest seen). */
 const MAX_TEMPERATURE_QUANTUM_C = 5;

@@ -8,18 +8,9 @@ import type { ModelSpec, QuantSpec } from '../policy/types.js';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-/** Whole-file bits per weight by quant name (research/03 §1.2, Llama-3.1-8B column). */
-const BPW: Record<string, number> = {
-  f32: 32, f16: 16, bf16: 16, q8_0: 8.5, q6_k: 6.56, q5_k_m: 5.7, q5_k_s: 5.57, q5_0: 5.5,
-  q4_k_m: 4.89, q4_k_s: 4.67, q4_0: 4.6, q3_k_l: 4.3, q3_k_m: 3.9, q3_k_s: 3.64, q2_k: 3.16,
-};
+export { bitsPerWeight } from '../core/speed.js';
+import { bitsPerWeight } from '../core/speed.js';
 
-export function bitsPerWeight(quant: string): number {
-  const q = quant.toLowerCase();
-  if (BPW[q] !== undefined) return BPW[q];
-  const m = /^(?:q|iq)(\d)/.exec(q);
-  return m ? Number(m[1]) + 0.6 : 4.5;
-}
 
 /** Llama-3.2-3B-Instruct (research/03 §1.2–1.3: 112 KiB/token f16 KV; file sizes ≈ 3B × bpw). */
 export const DEFAULT_MODEL: ModelSpec = {

@@ -16,6 +16,8 @@ export interface Request {
   private: boolean;
   /** The user's pause after this answer before the next request. */
   thinkAfterS: number;
+  /** Inside a burst the next request follows this answer's delivery, not the user's reading of it. */
+  burstNext: boolean;
 }
 
 type Length = { median: number; p90: number } | { min: number; max: number };
@@ -28,6 +30,7 @@ export function createRequestStream(scenario: Scenario, seed: number): () => Req
   let index = 0;
   let burstLeft = 0;
   let turnsLeft = 0;
+  let sessionPrivate = false;
   return () => {
     let pick = rng.next() * totalWeight;
     let kind = w.requests[w.requests.length - 1];
@@ -40,13 +43,16 @@ export function createRequestStream(scenario: Scenario, seed: number): () => Req
       // Geometric number of turns with the configured mean.
       const p = 1 / w.turnsPerSession;
       turnsLeft = 1 + Math.floor(Math.log(1 - rng.next()) / Math.log(1 - Math.min(0.999999, p)) || 0);
+      // Privacy belongs to the conversation: a private chat's later turns carry its history.
+      sessionPrivate = w.privateShare > 0 && rng.next() < w.privateShare;
     }
     turnsLeft--;
     let thinkAfterS = rng.exponential(w.thinkS);
     const b = w.bursts;
     const opens = b ? rng.next() < b.probability : false;
-    if (burstLeft > 0) { burstLeft--; thinkAfterS = b ? b.gapS : thinkAfterS; }
-    else if (b && opens) { burstLeft = Math.round(rng.uniform(b.size.min, b.size.max)) - 1; thinkAfterS = b.gapS; }
-    return { index: index++, kind: kind.kind, promptTokens, outputTokens, newSession, private: kind.private, thinkAfterS };
+    let burstNext = false;
+    if (burstLeft > 0) { burstLeft--; if (b) { thinkAfterS = b.gapS; burstNext = true; } }
+    else if (b && opens) { burstLeft = Math.round(rng.uniform(b.size.min, b.size.max)) - 1; thinkAfterS = b.gapS; burstNext = true; }
+    return { index: index++, kind: kind.kind, promptTokens, outputTokens, newSession, private: kind.private || sessionPrivate, thinkAfterS, burstNext };
   };
 }

@@ -26,6 +26,13 @@ const RequestKindSchema = z.strictObject({
   newSession: z.boolean().optional(),
   /** Privacy-flagged requests never go to the cloud. */
   private: z.boolean().default(false),
+  /**
+   * The user's first-token expectation, s: where their expected timeline starts (docs/simulator.md
+   * "Score"). Default: chat 1 s (Nielsen's 1 s flow-of-thought limit; streaming chat targets
+   * <0.5 s ideal, 1–2 s acceptable, research/03 §5), document 5 s ([assumption]: a pasted document
+   * is expected to take a moment, well inside the 10 s that keeps attention).
+   */
+  firstTokenS: pos.optional(),
 });
 
 const EventSchema = z.strictObject({
@@ -53,7 +60,9 @@ export const ScenarioSchema = z.strictObject({
     reachable: z.boolean().default(true),
     tokS: pos.default(50),        // research/03 §4: cloud streaming 30–100 tok/s
     ttftS: nonneg.default(1.0),   // research/03 §4: frontier API TTFT p50 0.3–2 s
-  }).default({ reachable: true, tokS: 50, ttftS: 1 }),
+    /** Answer quality of the cloud's model, 0..1 (the same model unquantised = 1; [assumption]). */
+    quality: z.number().min(0).max(1).default(1),
+  }).default({ reachable: true, tokS: 50, ttftS: 1, quality: 1 }),
   workload: z.strictObject({
     systemPromptTokens: nonneg.default(300),
     /** Mean turns per conversation (geometric), research/03 §6.6. */
@@ -61,6 +70,14 @@ export const ScenarioSchema = z.strictObject({
     /** Mean think time after an answer (exponential), research/03 §6.6: 20–60 s. */
     thinkS: nonneg.default(30),
     startDelayS: nonneg.default(1),
+    /**
+     * Share of conversations that are private (every turn of one: never sent to the cloud). The
+     * demo's users mark about a quarter of their requests private [assumption: personal messages,
+     * health and work documents a user would keep on the device].
+     */
+    privateShare: z.number().min(0).max(1).default(0),
+    /** The reader's pace, tok/s: 238 wpm silent reading ≈ 5.3 tok/s (research/03 §5). */
+    readTokS: pos.default(5.3),
     requests: z.array(RequestKindSchema).min(1),
     bursts: z.strictObject({
       /** Chance that a request opens a burst. */

@@ -4,7 +4,7 @@
  * `advance(dt, knobs)` moves time; `read(t_ms)` returns what the sensors would report.
  * Used by `simulate`/`compare` (scenario-driven) and by the daemon's live simulated device.
  */
-import { SIMULATED_SIGNALS, zoneRegimeKey, type DeviceModel } from './device.js';
+import { ENGINE_REPORTED, SIMULATED_SIGNALS, zoneRegimeKey, type DeviceModel } from './device.js';
 import type { SimModel } from './model.js';
 import type { Scenario } from './scenario.js';
 import type { Sample } from '../core/signals.js';
@@ -12,6 +12,8 @@ import { createThermalNetwork, type ThermalNetwork } from './thermal.js';
 import { Battery } from './battery.js';
 import { createRng, type Rng } from './rng.js';
 import { createRequestStream, type Request } from './requests.js';
+import { answerQoe, type QoeTarget } from '../core/qoe.js';
+import { contextFidelity, quantQuality } from './quality.js';
 import {
   decodeRate, prefillRate, powerOf, footprintMb, threadShare, type Knobs, type ClockScale,
 } from './workload.js';
@@ -34,6 +36,8 @@ export interface TickStats {
   decodeS: number;
   belowFloorS: number;
   pausedS: number;
+  /** Seconds a request waited, deferred by the gateway (private work while the device may not run it). */
+  deferredS: number;
   energyJ: number;
   oom: boolean;
   knobChanged: boolean;
@@ -43,14 +47,77 @@ export interface TickStats {
   requestsDone: number;
 }
 
+/** Where an answer went: the device, the cloud, or (for now) nowhere. */
+export type Route = 'local' | 'cloud' | 'defer';
+
+/** What the gateway knows about a request when it routes it (before it starts). */
+export interface RouteQuery {
+  kind: Request['kind'];
+  private: boolean;
+  promptTokens: number;
+  /** The conversation so far the answer needs (system prompt, earlier turns). */
+  historyTokens: number;
+  /** Of those, tokens the local engine already holds in its KV cache (no prefill). */
+  residentTokens: number;
+  /** What the app expects the answer to be (its kind's median), tokens. */
+  expectedOutputTokens: number;
+  /** Seconds since the request was sent (a deferred request keeps asking). */
+  waitedS: number;
+  /** Seconds before the local engine could start it (a model reload, a restart after a kill). */
+  engineWaitS: number;
+  cloudReachable: boolean;
+}
+
+/** Routes one request; without a router every request runs locally. */
+export type Router = (q: RouteQuery) => Route;
+
+/** One request's end: what the user got (docs/simulator.md "Score"). */
+export interface AnswerOutcome {
+  index: number;
+  kind: Request['kind'];
+  private: boolean;
+  /** `lost`: killed with the engine (OOM); `unanswered`: nothing delivered by the run's end. */
+  route: 'local' | 'cloud' | 'lost' | 'unanswered';
+  /** The tier (local) it ran at when it started. */
+  tier?: string;
+  arrivalS: number;
+  /** Seconds from the request to its first token (undefined: none came). */
+  firstTokenS?: number;
+  /** Whether all its tokens were delivered before the run ended. */
+  complete: boolean;
+  outputTokens: number;
+  qoe: number;
+  quality: number;
+  fidelity: number;
+  /** qoe × quality × fidelity: what the score sums. */
+  value: number;
+}
+
 interface ActiveRequest extends Request {
-  /** Where the gateway sent it when it started. */
-  route?: 'local' | 'cloud';
+  arrivalS: number;
+  target: QoeTarget;
+  expectedOutputTokens: number;
+  /** Where the gateway sent it; undefined until it is routed (a deferred one is re-asked). */
+  route?: Route;
+  /** Started on its route (prefill planned or cloud asked). */
+  placed: boolean;
+  tier?: string;
   prefillLeft: number;
   outLeft: number;
   cloudWaitS?: number;
   localTokens: number;
   qualityTokens: number;
+  /** Tokens the answer needed: history + prompt. */
+  neededTokens: number;
+  fidelity: number;
+  quality: number;
+  delivered: number;
+  /** Delivered timeline breakpoints [t, cumulative tokens, …] from arrival (qoe.ts). */
+  points: number[];
+  firstTokenS?: number;
+  /** Prompt tokens processed and the time it took, for the engine's prefill report. */
+  prefillDone: number;
+  prefillS: number;
 }
 
 export class DeviceSimulator {
@@ -71,6 +138,9 @@ export class DeviceSimulator {
   psiSome = 0;
   psiFull = 0;
   lastTokS: number | undefined;
+  /** Prompt tok/s of the last prefill that ran to its end (what the engine reports per answer). */
+  lastPrefillTokS: number | undefined;
+  private lastNeedTokens: number | undefined;
   lastBatteryW = 0;
   /** Seconds until the model is usable again (reload after a knob change or a restart). */
   private reloadLeftS = 0;
@@ -84,8 +154,13 @@ export class DeviceSimulator {
   private readonly heat: Float64Array;
   private lastPollMs = -Infinity;
   private ramps: { leftMb: number; perS: number }[] = [];
-  /** Conversation tokens to re-prefill with the next request after a quant swap. */
-  private reprefillTokens = 0;
+  /** Tokens of the conversation so far (system prompt, prompts and answers, on any route). */
+  private sessionTokens = 0;
+  /** Every request's end, in order (the score; `closeRun` adds the one in flight). */
+  readonly outcomes: AnswerOutcome[] = [];
+  private router?: Router;
+  private warmKv = false;
+  private closed = false;
   private lastPollTemps: Float64Array;
   private readonly opts: SimOptions;
   /** Per thermal zone: its sample key, the sensor regime it follows, its node. */
@@ -126,7 +201,7 @@ export class DeviceSimulator {
   private listSignals(): string[] {
     const out: string[] = [];
     for (const s of SIMULATED_SIGNALS) {
-      if (!(s in this.device.sensors)) continue;
+      if (!(s in this.device.sensors) && !(ENGINE_REPORTED.has(s) && 'tok_s' in this.device.sensors)) continue;
       if (s === 'skin_c' && !this.device.thermal.signals.skin) continue;
       if ((s === 'battery_c' || s.startsWith('battery_') || s === 'charging') && !this.battery) continue;
       out.push(s);
@@ -197,12 +272,9 @@ export class DeviceSimulator {
       // conversation is re-prefilled with the NEXT request of the same session (a request in
       // flight needs it at once), and not at all if a new session starts.
       costS = footprintMb(this.model, k) / this.device.memory.storageReadMBs;
-      this.reprefillTokens = Math.min(this.contextPos, k.contextLength);
-      if (this.req && this.reprefillTokens > 0) {
-        this.req.prefillLeft += this.reprefillTokens;
-        this.contextPos = Math.max(0, this.contextPos - this.reprefillTokens);
-        this.reprefillTokens = 0;
-      }
+      const req = this.req;
+      if (req?.placed && req.route === 'local') req.prefillLeft += Math.min(this.contextPos, k.contextLength);
+      this.contextPos = 0;
     } else if (cur.contextLength !== k.contextLength || cur.batchSize !== k.batchSize || cur.threads !== k.threads) {
       // New context with the KV state carried over (the llama.cpp adapter does this): ~0.3 s.
       costS = 0.3;
@@ -213,27 +285,114 @@ export class DeviceSimulator {
     return true;
   }
 
-  private startRequest(): ActiveRequest {
+  /** The user sends the next request (it arrived at `nextArrivalS`, maybe while the engine was busy). */
+  private newRequest(): ActiveRequest {
     const r = this.nextRequest();
-    const ctx = this.knobs!.contextLength;
-    let prefill = r.promptTokens;
-    if (r.newSession) { this.contextPos = 0; prefill += this.opts.scenario.workload.systemPromptTokens; }
-    else if (this.reprefillTokens > 0) {
-      // The conversation so far is re-evaluated under the new weights before the new prompt.
-      this.contextPos = Math.max(0, this.contextPos - this.reprefillTokens);
-      prefill += this.reprefillTokens;
-    }
-    this.reprefillTokens = 0;
-    prefill = Math.min(prefill, ctx);
-    // Context shift: keep the most recent part of the conversation that still fits.
-    if (this.contextPos + prefill + Math.min(r.outputTokens, ctx / 4) > ctx) this.contextPos = Math.max(0, ctx - prefill - Math.min(r.outputTokens, ctx / 4));
-    return { ...r, prefillLeft: prefill, outLeft: r.outputTokens, localTokens: 0, qualityTokens: 0 };
+    const w = this.opts.scenario.workload;
+    const kind = w.requests.find((x) => x.kind === r.kind) ?? w.requests[0];
+    if (r.newSession) { this.sessionTokens = w.systemPromptTokens; this.contextPos = 0; }
+    const out = kind.outputTokens;
+    return {
+      ...r, arrivalS: this.nextArrivalS, placed: false, prefillLeft: 0, outLeft: r.outputTokens, localTokens: 0, qualityTokens: 0,
+      target: { firstTokenS: kind.firstTokenS ?? (r.kind === 'document' ? 5 : 1), readTokS: w.readTokS },
+      expectedOutputTokens: 'median' in out ? out.median : (out.min + out.max) / 2,
+      neededTokens: this.sessionTokens + r.promptTokens, fidelity: 1, quality: 1, delivered: 0,
+      points: [this.nextArrivalS, 0], prefillDone: 0, prefillS: 0,
+    };
   }
+
+  private routeQuery(r: ActiveRequest, t: number): RouteQuery {
+    return {
+      kind: r.kind, private: r.private, promptTokens: r.promptTokens, historyTokens: this.sessionTokens,
+      residentTokens: r.newSession ? 0 : Math.min(this.contextPos, this.sessionTokens),
+      expectedOutputTokens: r.expectedOutputTokens, waitedS: t - r.arrivalS, cloudReachable: this.cloudReachable,
+      engineWaitS: this.reloadLeftS + this.killedLeftS,
+    };
+  }
+
+  /**
+   * Starts a request on the device under knobs `k`: what its context keeps (the prompt first,
+   * then the most recent history; room for a quarter-context answer), what must be prefilled
+   * (the prompt and any kept history the KV cache does not hold: a new session, turns answered
+   * by the cloud, a quant swap), and so its context fidelity.
+   */
+  private placeLocal(r: ActiveRequest, k: Knobs): void {
+    const ctx = k.contextLength;
+    const history = this.sessionTokens;
+    const room = Math.max(1, ctx - Math.min(r.outputTokens, ctx / 4));
+    const keptPrompt = Math.min(r.promptTokens, room);
+    const keptHistory = Math.min(history, room - keptPrompt);
+    // The KV cache holds a prefix of this conversation; a context shift keeps its recent part.
+    const resident = r.newSession ? 0 : Math.min(this.contextPos, keptHistory);
+    this.contextPos = resident;
+    r.prefillLeft += keptPrompt + keptHistory - resident;
+    r.fidelity = Math.min(r.fidelity, contextFidelity(keptPrompt + keptHistory, r.neededTokens));
+    r.quality = Math.min(r.quality, quantQuality(k.quant, this.model.quant(k.quant).qualityCost));
+    r.tier ??= k.tier;
+    r.route = 'local';
+    r.placed = true;
+  }
+
+  private deliver(r: ActiveRequest, t0: number, t1: number, n: number): void {
+    const p = r.points;
+    if (p[p.length - 2] < t0 - 1e-9) p.push(t0, r.delivered);
+    r.firstTokenS ??= t0 + (t1 - t0) * Math.min(1, 1 / Math.max(n, 1e-9)) - r.arrivalS;
+    r.delivered += n;
+    p.push(t1, r.delivered);
+  }
+
+  private finish(r: ActiveRequest, route: AnswerOutcome['route'], complete: boolean, horizonS = Infinity): number | undefined {
+    const answered = route === 'local' || route === 'cloud';
+    const q = answered ? answerQoe(r.arrivalS, r.outputTokens, r.points, complete, r.target, horizonS) : { qoe: 0 };
+    const fidelity = route === 'cloud' ? 1 : r.fidelity;
+    const quality = route === 'cloud' ? Math.min(r.quality, this.opts.scenario.cloud.quality) : r.quality;
+    this.outcomes.push({
+      index: r.index, kind: r.kind, private: r.private, route, ...(r.tier !== undefined ? { tier: r.tier } : {}),
+      arrivalS: r.arrivalS, ...(r.firstTokenS !== undefined ? { firstTokenS: r.firstTokenS } : {}), complete,
+      outputTokens: r.outputTokens, qoe: q.qoe, quality, fidelity, value: q.qoe * quality * fidelity,
+    });
+    return q.readEndS;
+  }
+
+  /** An answer delivered in full at `t`: scored, added to the conversation; the user reads it, thinks, asks again. */
+  private complete(r: ActiveRequest, route: 'local' | 'cloud', t: number, st: TickStats): void {
+    const readEndS = this.finish(r, route, true) ?? t;
+    this.lastNeedTokens = r.neededTokens;
+    this.sessionTokens += r.promptTokens + r.outputTokens;
+    // The next request comes a think time after the user has READ this answer (a faster stream
+    // does not make them ask sooner), except inside a burst, which follows the delivery itself.
+    this.nextArrivalS = (r.burstNext ? t : Math.max(t, readEndS)) + r.thinkAfterS;
+    this.req = undefined;
+    st.requestsDone++;
+  }
+
+  /**
+   * The run ends at `horizonS`: the request in flight (or one that arrived and was never
+   * started) is scored for what its user had by then (qoe.ts: a cut answer earns only what was
+   * read before the horizon). Idempotent.
+   */
+  closeRun(horizonS: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    let r = this.req;
+    if (!r && this.nextArrivalS < horizonS - 1e-9 && !this.dead) r = this.newRequest();
+    if (!r) return;
+    const started = r.delivered > 0;
+    this.finish(r, started ? (r.route === 'cloud' ? 'cloud' : 'local') : 'unanswered', false, horizonS);
+    this.req = undefined;
+  }
+
+  /**
+   * The controller's gateway: routes each request when it is sent (undefined: all local).
+   * `warmKv`: between requests it prefills the cloud's turns of the conversation into the local
+   * KV cache (as `serve` does), so losing the cloud does not cost a whole history's prefill.
+   */
+  setRouter(router: Router | undefined, warmKv = false): void { this.router = router; this.warmKv = warmKv; }
 
   advance(dtS: number, knobs: Knobs): TickStats {
     const st: TickStats = {
       dtS, localTokens: 0, qualityTokens: 0, cloudTokens: 0, decodeS: 0, belowFloorS: 0, pausedS: 0,
-      energyJ: 0, oom: false, knobChanged: false, lostTokens: 0, lostQualityTokens: 0, requestsDone: 0,
+      energyJ: 0, oom: false, knobChanged: false, lostTokens: 0, lostQualityTokens: 0, requestsDone: 0, deferredS: 0,
     };
     if (this.dead) { this.integrate(dtS, { loaded: false, busy: 0, threadShare: 0, bandwidthGBs: 0, radio: 0 }, st, true); this.tS += dtS; return st; }
     // Like the llama.cpp engine (docs/inference.md `apply`), knob changes wait for a safe point —
@@ -247,25 +406,46 @@ export class DeviceSimulator {
     // flight for a thermal step was a cost no real engine pays.
     const shrinks = this.knobs !== undefined && this.memAvailMb() < this.device.memory.pressureBelowMb &&
       footprintMb(this.model, knobs) < footprintMb(this.model, this.knobs) - 1;
-    if (!this.req || !this.knobs || shrinks) st.knobChanged = this.applyKnobs(knobs);
+    // A request not yet started on the device (deferred, or streaming from the cloud) does not
+    // hold the engine: knobs apply as at any safe point.
+    const engineFree = !this.req || !(this.req.placed && this.req.route === 'local');
+    if (engineFree || !this.knobs || shrinks) st.knobChanged = this.applyKnobs(knobs);
     let k = this.knobs!;
     const clock = this.clock;
     let share = threadShare(this.device, k);
-    let qWeight = 1 - this.model.quant(k.quant).qualityCost;
+    let qWeight = quantQuality(k.quant, this.model.quant(k.quant).qualityCost);
     const cloud = this.opts.scenario.cloud;
     let busyS = 0, bwGBsS = 0, radioS = 0, decodeTokS = 0;
     let t = this.tS;
     const end = this.tS + dtS;
     let guard = 0;
+    // A deferred request asks the gateway again once a period.
+    if (this.req && this.req.route === 'defer') this.req.route = undefined;
     while (end - t > 1e-9 && guard++ < 64) {
       const rem = end - t;
+      let r = this.req;
+      // The cloud streams whatever the device is doing; it dropping mid-answer sends the rest to the device.
+      if (r?.route === 'cloud') {
+        if (!this.cloudReachable) { r.cloudWaitS = undefined; r.placed = false; r.route = undefined; }
+        else {
+          r.placed = true;
+          if (r.cloudWaitS === undefined) r.cloudWaitS = cloud.ttftS;
+          if (r.cloudWaitS > 0) { const w = Math.min(rem, r.cloudWaitS); r.cloudWaitS -= w; t += w; radioS += w; continue; }
+          const w = Math.min(rem, r.outLeft / cloud.tokS);
+          const n = w * cloud.tokS;
+          this.deliver(r, t, t + w, n);
+          r.outLeft -= n; st.cloudTokens += n; t += w; radioS += w;
+          if (r.outLeft <= 1e-6) this.complete(r, 'cloud', t, st);
+          continue;
+        }
+      }
       if (this.killedLeftS > 0) {
         const w = Math.min(rem, this.killedLeftS);
         this.killedLeftS -= w; t += w;
         if (this.killedLeftS <= 1e-9) {
           // The app restarts and loads the model under the knobs the governor wants now.
           this.killedLeftS = 0;
-          if (this.applyKnobs(knobs)) { st.knobChanged = true; k = this.knobs!; share = threadShare(this.device, k); qWeight = 1 - this.model.quant(k.quant).qualityCost; }
+          if (this.applyKnobs(knobs)) { st.knobChanged = true; k = this.knobs!; share = threadShare(this.device, k); qWeight = quantQuality(k.quant, this.model.quant(k.quant).qualityCost); }
           this.reloadLeftS = footprintMb(this.model, k) / this.device.memory.storageReadMBs;
         }
         continue;
@@ -276,56 +456,72 @@ export class DeviceSimulator {
         if (this.reloadLeftS < 1e-9) this.reloadLeftS = 0;
         continue;
       }
-      if (!this.req) {
+      if (!r || !r.placed) {
         if (this.applyKnobs(knobs)) {
           st.knobChanged = true;
           k = this.knobs!;
           share = threadShare(this.device, k);
-          qWeight = 1 - this.model.quant(k.quant).qualityCost;
+          qWeight = quantQuality(k.quant, this.model.quant(k.quant).qualityCost);
           if (this.reloadLeftS > 0) continue;
         }
-        if (this.nextArrivalS > t + 1e-9) { t += Math.min(rem, this.nextArrivalS - t); continue; }
-        this.req = this.startRequest();
-        this.req.route = k.offload === 'cloud' && this.cloudReachable && !this.req.private ? 'cloud' : 'local';
-      }
-      const r = this.req;
-      if (knobs.offload === 'pause') { st.pausedS += rem; t = end; break; }
-      // The cloud dropping mid-answer: the gateway falls back to the device.
-      const route = r.route === 'cloud' && this.cloudReachable ? 'cloud' : 'local';
-      if (route === 'cloud') {
-        r.prefillLeft = 0;
-        if (r.cloudWaitS === undefined) r.cloudWaitS = cloud.ttftS;
-        if (r.cloudWaitS > 0) { const w = Math.min(rem, r.cloudWaitS); r.cloudWaitS -= w; t += w; radioS += w; continue; }
-        const w = Math.min(rem, r.outLeft / cloud.tokS);
-        const n = w * cloud.tokS;
-        r.outLeft -= n; st.cloudTokens += n; t += w; radioS += w;
-      } else {
-        r.cloudWaitS = undefined;
-        if (r.prefillLeft > 0) {
-          const rate = prefillRate(this.device, this.model, k, clock);
-          const w = Math.min(rem, r.prefillLeft / rate);
-          r.prefillLeft -= w * rate; this.contextPos += w * rate; t += w; busyS += w;
-          // Prefill streams the weights once per micro-batch: little DRAM traffic.
-          bwGBsS += w * (this.model.quant(k.quant).weightsBytes / 1e9) * rate / Math.max(1, k.batchSize);
-          if (r.prefillLeft < 1e-6) r.prefillLeft = 0;
-          continue;
+        if (!r) {
+          if (this.nextArrivalS > t + 1e-9) {
+            // While the user reads and thinks, a gateway that warms the cache prefills the turns
+            // the cloud answered into the local KV, so the conversation can go on locally.
+            const gap = this.warmKv && knobs.offload !== 'pause' ? Math.min(this.sessionTokens, k.contextLength * 0.75) - this.contextPos : 0;
+            if (gap > 1) {
+              const rate = prefillRate(this.device, this.model, k, clock);
+              const w = Math.min(rem, this.nextArrivalS - t, gap / rate);
+              this.contextPos += w * rate; t += w; busyS += w;
+              bwGBsS += w * (this.model.quant(k.quant).weightsBytes / 1e9) * rate / Math.max(1, k.batchSize);
+              continue;
+            }
+            t += Math.min(rem, this.nextArrivalS - t);
+            continue;
+          }
+          r = this.req = this.newRequest();
         }
-        const d = decodeRate(this.device, this.model, k, this.contextPos, clock);
-        const w = Math.min(rem, r.outLeft / d.tokS);
-        const n = w * d.tokS;
-        r.outLeft -= n; r.localTokens += n; r.qualityTokens += n * qWeight;
-        st.localTokens += n; st.qualityTokens += n * qWeight;
-        this.contextPos += n;
-        if (this.contextPos >= k.contextLength) this.contextPos = k.contextLength / 2; // llama.cpp context shift
-        st.decodeS += w; decodeTokS += n;
-        if (d.tokS < this.opts.floorTokS) st.belowFloorS += w;
-        busyS += w * d.busy; bwGBsS += w * d.bandwidthGBs; t += w;
+        if (r.route === undefined) {
+          let route = this.router ? this.router(this.routeQuery(r, t)) : 'local';
+          // The cloud is for what may leave the device, and only while it answers.
+          if (route === 'cloud' && (r.private || !this.cloudReachable)) route = 'local';
+          r.route = route;
+          if (route === 'cloud') continue;
+        }
+        if (r.route === 'defer') { st.deferredS += rem; t = end; break; }
+        this.placeLocal(r, k);
       }
-      if (r.outLeft <= 1e-6) {
-        this.nextArrivalS = t + r.thinkAfterS;
-        this.req = undefined;
-        st.requestsDone++;
+      if (knobs.offload === 'pause') { st.pausedS += rem; t = end; break; }
+      if (r.prefillLeft > 0) {
+        const rate = prefillRate(this.device, this.model, k, clock);
+        const w = Math.min(rem, r.prefillLeft / rate);
+        r.prefillLeft -= w * rate; this.contextPos += w * rate; t += w; busyS += w;
+        r.prefillDone += w * rate; r.prefillS += w;
+        // Prefill streams the weights once per micro-batch: little DRAM traffic.
+        bwGBsS += w * (this.model.quant(k.quant).weightsBytes / 1e9) * rate / Math.max(1, k.batchSize);
+        if (r.prefillLeft < 1e-6) {
+          r.prefillLeft = 0;
+          // The engine reports the prompt's speed once it is processed (short prompts say little).
+          if (r.prefillDone >= 16 && r.prefillS > 0) this.lastPrefillTokS = r.prefillDone / r.prefillS;
+        }
+        continue;
       }
+      const d = decodeRate(this.device, this.model, k, this.contextPos, clock);
+      const w = Math.min(rem, r.outLeft / d.tokS);
+      const n = w * d.tokS;
+      this.deliver(r, t, t + w, n);
+      r.outLeft -= n; r.localTokens += n; r.qualityTokens += n * qWeight;
+      st.localTokens += n; st.qualityTokens += n * qWeight;
+      this.contextPos += n;
+      if (this.contextPos >= k.contextLength) {
+        // llama.cpp context shift: half the context is dropped, and with it history this answer had.
+        this.contextPos = k.contextLength / 2;
+        r.fidelity = Math.min(r.fidelity, contextFidelity(this.contextPos - (r.outputTokens - r.outLeft), r.neededTokens));
+      }
+      st.decodeS += w; decodeTokS += n;
+      if (d.tokS < this.opts.floorTokS) st.belowFloorS += w;
+      busyS += w * d.busy; bwGBsS += w * d.bandwidthGBs; t += w;
+      if (r.outLeft <= 1e-6) this.complete(r, 'local', t, st);
     }
     // The engine's last report stands until it generates again (a real engine reports per answer).
     if (st.decodeS > 0) this.lastTokS = decodeTokS / st.decodeS;
@@ -342,11 +538,16 @@ export class DeviceSimulator {
     // The low-memory killer takes the inference process when MemAvailable would fall below its floor.
     if (this.footprintMb() > 0 && this.memAvailMb() < this.device.memory.lmkMinFreeMb) {
       st.oom = true;
-      if (this.req) { st.lostTokens += this.req.localTokens; st.lostQualityTokens += this.req.qualityTokens; this.nextArrivalS = this.tS + this.req.thinkAfterS; this.req = undefined; }
+      const r = this.req;
+      if (r?.placed && r.route === 'local') {
+        st.lostTokens += r.localTokens; st.lostQualityTokens += r.qualityTokens;
+        this.finish(r, 'lost', false);
+        this.nextArrivalS = this.tS + r.thinkAfterS;
+        this.req = undefined;
+      } else if (r && r.route !== 'cloud') r.placed = false; // not started yet: it waits for the restart
       this.killedLeftS = this.device.memory.restartS;
       this.reloadLeftS = 0;
       this.contextPos = 0;
-      this.reprefillTokens = 0;
     }
     this.updatePsi(dtS);
     return st;
@@ -418,7 +619,7 @@ export class DeviceSimulator {
     const k = this.knobs;
     const st: TickStats = {
       dtS, localTokens: 0, qualityTokens: 0, cloudTokens: 0, decodeS: 0, belowFloorS: 0, pausedS: 0,
-      energyJ: 0, oom: false, knobChanged: false, lostTokens: 0, lostQualityTokens: 0, requestsDone: 0,
+      energyJ: 0, oom: false, knobChanged: false, lostTokens: 0, lostQualityTokens: 0, requestsDone: 0, deferredS: 0,
     };
     const busy = k ? Math.min(1, Math.max(0, load.busy) / Math.max(0.05, this.clock.core)) : 0;
     let bandwidthGBs = 0;
@@ -450,13 +651,15 @@ export class DeviceSimulator {
       case 'psi_mem_some_avg10': return this.psiSome;
       case 'psi_mem_full_avg10': return this.psiFull;
       case 'tok_s': return this.lastTokS;
+      case 'prefill_tok_s': return this.lastPrefillTokS;
+      case 'req_ctx_tokens': return this.req?.neededTokens ?? this.lastNeedTokens;
       case 'ambient_c': return this.ambientC;
     }
     return undefined;
   }
 
   private reading(key: string, regimeKey: string, truth: number | undefined, tMs: number): number | undefined {
-    const r = this.device.sensors[regimeKey];
+    const r = this.device.sensors[regimeKey] ?? (ENGINE_REPORTED.has(regimeKey) ? this.device.sensors.tok_s : undefined);
     if (!r) return undefined;
     const h = this.held.get(key);
     if (h && tMs < h.nextMs && truth !== undefined) return h.value;

@@ -76,6 +76,7 @@ export function testPolicy(overrides: Partial<Policy> = {}): Policy {
       offload: { cloudAllowed: true, cloudAtSeverity: 'critical', pauseAtSeverity: 'emergency', minLocalTokS: 5 },
       memory: { reserveMb: 300, onShortage: 'clamp-context', minContextLength: 512 },
       battery: { lowChargeCaps: [{ belowPct: 15, tier: 'lean' }] },
+      qoe: { chatFirstTokenMs: 1000, documentFirstTokenMs: 5000, readTokS: 5.3 },
     },
     control: {
       samplePeriodMs: 500,

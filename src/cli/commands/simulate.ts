@@ -12,7 +12,7 @@ import { loadPolicyFile } from '../../policy/load.js';
 import { loadDevice } from '../../sim/device.js';
 import { loadScenario } from '../../sim/scenario.js';
 import { runSimulation } from '../../sim/run.js';
-import { CONTROLLERS, type ControllerName } from '../../sim/controllers.js';
+import { controllerProblem, type ControllerName } from '../../sim/controllers.js';
 import { defaultPolicyPath } from '../../sim/resolve.js';
 import { formatSimSummary } from '../../sim/format.js';
 import { createTraceWriter, type TraceWriter } from '../../trace/writer.js';
@@ -50,7 +50,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('device', { type: 'string', default: 'flagship-phone', describe: 'device model: a name from sim/devices/ or a path' })
       .option('scenario', { type: 'string', default: 'sustained-chat', describe: 'scenario: a name from sim/scenarios/ or a path' })
       .option('policy', { type: 'string', describe: "policy YAML (default: the device's class policy, else policies/default.yaml)" })
-      .option('controller', { type: 'string', default: 'edgegov', describe: `who turns the knobs: ${CONTROLLERS.join(' | ')}` })
+      .option('controller', { type: 'string', default: 'edgegov', describe: 'who turns the knobs: edgegov | static | static:<tier> | stepwise | pid' })
       .option('seed', { type: 'number', describe: "random seed (default: the scenario's)" })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout, nothing else' })
       .option('trace-out', { type: 'string', describe: 'write the samples the controller saw to this trace (CSV or JSONL); replays to the same decisions' })
@@ -61,13 +61,15 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .example('$0 simulate --device rk3588 --scenario long-document --controller stepwise --trace-out run.csv', '') as unknown as Argv<SimulateArgs>,
   handler: async (argv) => {
     const seed = parseSeed(argv.seed);
-    if (!(CONTROLLERS as readonly string[]).includes(argv.controller)) {
-      throw new UserError(`unknown controller '${argv.controller}' (choose from ${CONTROLLERS.join(', ')})`);
+    if (argv.controller === 'best-static') {
+      throw new UserError("'best-static' is the best of several runs: use `edgegov compare --controllers best-static`, or simulate one tier with --controller static:<tier>");
     }
     const device = loadDevice(argv.device);
     const scenario = loadScenario(argv.scenario);
     const policy = await loadPolicyFile(argv.policy ?? defaultPolicyPath(device));
-    const controller = argv.controller as ControllerName;
+    const problem = controllerProblem(argv.controller, policy);
+    if (problem) throw new UserError(problem);
+    const controller: ControllerName = argv.controller;
     let trace: TraceWriter | undefined;
     let decisions: DecisionsOut | undefined;
     const outputs = openRunOutputs({
