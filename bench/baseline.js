@@ -16,8 +16,8 @@ export const BASELINE_COMMIT = '9a4c2ca';
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const STAMP = '.built';
-/** What the core and replay benches need from the baseline. */
-const PATHS = ['src', 'policies', 'tsconfig.json', 'package.json'];
+/** What the benches need from the baseline: sources, policies, the simulator's data files. */
+const PATHS = ['src', 'policies', 'sim', 'tsconfig.json', 'package.json'];
 
 const firstLine = (s) => String(s ?? '').trim().split('\n')[0];
 
@@ -44,7 +44,8 @@ function prepare(commit) {
   const sha = rev.stdout.trim();
   const dir = join(repo, '.bench-baseline', sha);
   const stamp = join(dir, STAMP);
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === sha) return { dir, commit, sha };
+  // (a baseline exported before PATHS held `sim` is exported again)
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === sha && PATHS.every((p) => existsSync(join(dir, p)))) return { dir, commit, sha };
 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -118,7 +118,7 @@ export function step(state: GovernorState, sample: Sample, policy: Policy): Step
   let s = state instanceof CoreState ? state : new CoreState(policy);
   if (s.policy !== policy) s = s.reloaded(policy);
   const t = sample.t_ms;
-  s.speed.observe(sample, s.tierIdx);
+  s.speed.observe(sample, s.tierIdx, t - s.tierSinceT);
   stageEstimate(s, sample, t);
   stageSeverity(s, t);
   stageCaps(s);

@@ -14,7 +14,8 @@
  * prompt and conversation) and the cloud is expected to serve them better. A private request
  * never leaves: it runs locally, or waits while the governor pauses local generation.
  */
-import type { Decision, Reason } from './decision.js';
+import type { Decision, Reason, TierExpectation } from './decision.js';
+import { compileSpeeds, decodeTokSAt, type TierSpeeds } from './speed.js';
 import type { Policy } from '../policy/types.js';
 import { expectedQoe, QOE_DEFAULTS, type QoeTarget } from './qoe.js';
 
@@ -77,13 +78,33 @@ export function localExpectation(decision: Decision, policy: Policy, req: Reques
   const prefillTokens = keptPrompt + keptHistory - resident;
   const needed = req.promptTokens + history;
   const fidelity = needed > 0 ? Math.min(1, (keptPrompt + keptHistory) / needed) : 1;
-  const decodeTokS = decision.expect?.decodeTokS ?? 0;
-  const prefillTokS = decision.expect?.prefillTokS ?? 0;
+  const expect = decision.expect ?? modelledExpectation(policy, decision);
+  const decodeTokS = expect.decodeTokS;
+  const prefillTokS = expect.prefillTokS;
   const firstTokenS = (req.engineWaitS ?? 0) + (prefillTokS > 0 ? prefillTokens / prefillTokS : Infinity) + (decodeTokS > 0 ? 1 / decodeTokS : Infinity);
   const q = policy.model.quants.find((x) => x.name === decision.quant);
   const quality = 1 - (q?.qualityCost ?? 0);
   const qoe = Number.isFinite(firstTokenS) && decodeTokS > 0 ? expectedQoe(firstTokenS, decodeTokS, out, target) : 0;
   return { firstTokenS, tokS: decodeTokS, fidelity, quality, qoe, value: qoe * quality * fidelity, prefillTokens };
+}
+
+const speedCache = new WeakMap<Policy, TierSpeeds>();
+function speedsOf(policy: Policy): TierSpeeds {
+  let sp = speedCache.get(policy);
+  if (!sp) { sp = compileSpeeds(policy); speedCache.set(policy, sp); }
+  return sp;
+}
+
+/**
+ * The speed model's expectation of a decision's tier with no observation (a decision that does
+ * not carry the core's calibrated `expect`: from an older daemon, or built by hand). A tier the
+ * policy lacks reads as its leanest.
+ */
+export function modelledExpectation(policy: Policy, decision: Pick<Decision, 'tier' | 'contextLength'>): TierExpectation {
+  const sp = speedsOf(policy);
+  let i = policy.tiers.findIndex((t) => t.name === decision.tier);
+  if (i < 0) i = policy.tiers.length - 1;
+  return { decodeTokS: decodeTokSAt(sp, i, decision.contextLength / 4), prefillTokS: sp.prefillTokS[i] };
 }
 
 export function cloudExpectation(policy: Policy, req: RequestShape, target: QoeTarget): RouteExpectation {
@@ -106,6 +127,7 @@ export function planRoute(decision: Decision, policy: Policy, req: RequestShape,
   const reasons: Reason[] = [];
   const plan = (route: RoutePlan['route']): RoutePlan => ({ route, local, ...(cloud ? { cloud } : {}), target, reasons });
   const why = req.private ? 'private: never sent to the cloud' : !policy.rules.offload.cloudAllowed ? 'the policy allows no cloud' : !cloudReachable ? 'the cloud is unreachable' : '';
+  if (req.private) reasons.push({ rule: 'private', message: 'private request: never sent to the cloud' });
 
   if (decision.offload === 'pause') {
     reasons.push({ rule: 'offload', severity: decision.severity, message: `the governor paused local generation (severity ${decision.severity})` });

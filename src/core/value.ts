@@ -16,6 +16,13 @@ const OBSERVATION_WEIGHT = 0.5;
 const MIN_SCALE = 0.05;
 const MAX_SCALE = 20;
 
+/**
+ * Engine reports within this long of a tier change are not attributed to the new tier: an answer
+ * in flight finishes at the old knobs (the engine's safe point), and on a slow board an answer
+ * takes up to a minute (research/03 §6).
+ */
+export const ATTRIBUTION_GUARD_MS = 60_000;
+
 const clampScale = (x: number) => (x < MIN_SCALE ? MIN_SCALE : x > MAX_SCALE ? MAX_SCALE : x);
 
 export class SpeedBelief {
@@ -43,14 +50,14 @@ export class SpeedBelief {
   }
 
   /**
-   * Takes this sample's engine reports. `tierIdx` is the tier decided when the work ran (the
-   * engine applies a decision at its next safe point, so a report right after a change may
-   * belong to the previous tier: one answer's error, then corrected).
+   * Takes this sample's engine reports. `tierIdx` is the tier decided, held for `heldMs`.
    */
-  observe(sample: Sample, tierIdx: number): void {
+  observe(sample: Sample, tierIdx: number, heldMs: number): void {
     const need = sample.req_ctx_tokens;
     if (need !== undefined && need >= 0 && need < Infinity) this.needTokens = need;
-    if (tierIdx < 0) return;
+    // Just after a change the engine may still be finishing an answer at the old knobs (it
+    // applies at its next safe point): its speed says nothing about the new tier.
+    if (tierIdx < 0 || heldMs < ATTRIBUTION_GUARD_MS) return;
     const sp = this.speeds;
     const tok = sample.tok_s;
     if (tok !== undefined && tok > 0 && tok < Infinity && tok !== this.lastTokS) {
@@ -125,7 +132,7 @@ export interface TierValue {
  */
 const FLOOR_MARGIN = 1.05;
 
-/** Tokens a typical request prefills when nothing is known of the work (a short chat turn). */
+/** Tokens a typical request prefills: a chat turn's new prompt (research/03 §6.6: median ~70, p90 ~400). */
 const DEFAULT_PREFILL_TOKENS = 256;
 
 /**
@@ -158,14 +165,17 @@ export class ValueModel {
     if (Object.is(need, this.seenNeed) && b.decodeScale === this.seenDecode && pre === this.seenPrefill) return;
     this.seenNeed = need; this.seenDecode = b.decodeScale; this.seenPrefill = pre;
     this.bestFrom = -1;
-    const prefill = need === need ? need : DEFAULT_PREFILL_TOKENS;
+    // A request prefills its new tokens; the conversation before it is in the KV cache. Ranking
+    // tiers by prefilling the whole need would make the shortest context look fastest: a
+    // truncated answer "wins" by reading less of what it was asked about.
+    const prefill = DEFAULT_PREFILL_TOKENS;
     this.tiers.forEach((t, i) => {
       const v = this.values[i];
       const room = t.contextLength * 0.75;
       v.quality = this.qualityOf(t.quant);
       v.fidelity = need === need && need > room ? room / need : 1;
       v.decodeTokS = b.decodeTokS(i, t.contextLength);
-      v.firstTokenS = Math.min(prefill, room) / b.prefillTokS(i) + 1 / v.decodeTokS;
+      v.firstTokenS = prefill / b.prefillTokS(i) + 1 / v.decodeTokS;
       v.qoe = this.qoe(v.firstTokenS, v.decodeTokS, this.target.outputTokens, this.target);
       // The decode floor is a constraint, not a trade-off: a tier expected to decode near it is out.
       v.value = v.decodeTokS < this.target.floorTokS * FLOOR_MARGIN ? 0 : v.quality * v.fidelity * v.qoe;
@@ -187,9 +197,15 @@ export class ValueModel {
     let max = 0;
     for (let i = from; i < this.values.length; i++) if (this.values[i].value > max) max = this.values[i].value;
     let pick = from;
-    // Nothing of value anywhere (every tier under the floor, or no speed known): no preference,
-    // so the richest allowed stands and the floor rule (offload) does its work.
-    if (max > 0) for (let i = from; i < this.values.length; i++) if (this.values[i].value >= max * (1 - VALUE_TIE)) pick = i;
+    if (max > 0) {
+      for (let i = from; i < this.values.length; i++) if (this.values[i].value >= max * (1 - VALUE_TIE)) pick = i;
+    } else {
+      // Nothing of value anywhere (every tier expected under the floor): the tier expected to
+      // decode fastest, the likeliest to hold the floor while the floor rule sends work away.
+      // (Leanest on ties; as `from` grows this never gets richer, so decisions stay monotone.)
+      let fastest = -1;
+      for (let i = from; i < this.values.length; i++) if (this.values[i].decodeTokS >= fastest) { fastest = this.values[i].decodeTokS; pick = i; }
+    }
     this.bestFrom = from;
     this.bestIdx = pick;
     return pick;

@@ -12,7 +12,7 @@
 import type { Decision } from '../core/decision.js';
 import type { Policy } from '../policy/types.js';
 import { severityIndex } from '../core/severity.js';
-import { planRoute } from '../core/route.js';
+import { modelledExpectation, planRoute } from '../core/route.js';
 import type { Advice, AdviseRequest, ErrorBody } from '../ipc/protocol.js';
 
 export interface EngineReport {
@@ -33,7 +33,20 @@ export function advise(
   reportFreshMs: number,
 ): Advice | ErrorBody {
   if (!decision) return { code: 'not_ready', message: 'the daemon has not made its first decision yet' };
-  const plan = planRoute(decision, policy, {
+  // A report newer than the decision's own calibration speaks for the engine now: its speed,
+  // carried to the decided tier by the speed model's ratio between the two tiers.
+  const fresh = lastReport?.tokS !== undefined && lastReport.tokS > 0 && nowMs - lastReport.atMs <= reportFreshMs;
+  let d = decision;
+  if (fresh) {
+    const at = modelledExpectation(policy, decision);
+    const seen = modelledExpectation(policy, { tier: lastReport!.tier ?? decision.tier, contextLength: decision.contextLength });
+    const base = decision.expect ?? at;
+    d = { ...decision, expect: {
+      decodeTokS: lastReport!.tokS! * (at.decodeTokS / seen.decodeTokS),
+      prefillTokS: lastReport!.prefillTokS !== undefined ? lastReport!.prefillTokS * (at.prefillTokS / seen.prefillTokS) : base.prefillTokS,
+    } };
+  }
+  const plan = planRoute(d, policy, {
     kind: req.kind, firstTokenTargetMs: req.firstTokenTargetMs, private: req.private === true,
     promptTokens: req.promptTokens, historyTokens: req.historyTokens, residentTokens: req.residentTokens,
     expectedOutputTokens: req.expectedOutputTokens, engineWaitS: (req.engineWaitMs ?? 0) / 1000,
@@ -51,7 +64,6 @@ export function advise(
   if (route === 'local' && severityIndex(decision.severity) > 0) {
     reasons.push({ rule: 'limit', severity: decision.severity, message: `running locally at the reduced tier '${decision.tier}' (severity ${decision.severity})` });
   }
-  const fresh = lastReport?.tokS !== undefined && lastReport.tokS > 0 && nowMs - lastReport.atMs <= reportFreshMs;
   return {
     route,
     tier: decision.tier,

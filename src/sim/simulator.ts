@@ -482,7 +482,9 @@ export class DeviceSimulator {
           r = this.req = this.newRequest();
         }
         if (r.route === undefined) {
-          let route = this.router ? this.router(this.routeQuery(r, t)) : 'local';
+          // Without a gateway of its own (a bare device, the baselines) a request goes where the
+          // knobs say: the cloud when the decision offloads, else the device.
+          let route: Route = this.router ? this.router(this.routeQuery(r, t)) : k.offload === 'cloud' ? 'cloud' : 'local';
           // The cloud is for what may leave the device, and only while it answers.
           if (route === 'cloud' && (r.private || !this.cloudReachable)) route = 'local';
           r.route = route;

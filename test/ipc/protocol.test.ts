@@ -112,7 +112,7 @@ describe('advise', () => {
   });
 
   it('routes by the decision: local with headroom, cloud when offloading, defer when private and paused', () => {
-    const req = { promptTokens: 300, expectedOutputTokens: 200 };
+    const req = { promptTokens: 20, expectedOutputTokens: 200 };
     const local = advise(req, decisionAt(0, 'none', 'local'), policy, undefined, 0, 10_000);
     expect(local).toMatchObject({ route: 'local', tier: 'full', model: 'bandwidth' });
     if (!('route' in local)) throw new Error('expected advice');
@@ -123,6 +123,19 @@ describe('advise', () => {
     expect(advise({ ...req, private: true }, decisionAt(3, 'emergency', 'pause'), policy, undefined, 0, 10_000)).toMatchObject({ route: 'defer' });
     // A deadline local generation cannot meet goes to the cloud (when allowed).
     expect(advise({ ...req, deadlineMs: 100 }, decisionAt(0, 'none', 'local'), policy, undefined, 0, 10_000)).toMatchObject({ route: 'cloud' });
+    // By expected QoE: a prompt whose prefill would miss the 1 s first-token target goes to the
+    // cloud, with its reason in words; the same request private stays on the device.
+    const long = advise({ promptTokens: 3000, expectedOutputTokens: 200 }, decisionAt(0, 'none', 'local'), policy, undefined, 0, 10_000);
+    if (!('route' in long)) throw new Error('expected advice');
+    expect(long.route).toBe('cloud');
+    expect(long.predictedFirstTokenMs).toBeGreaterThan(1000);
+    expect(long.reasons[0].message).toMatch(/first token .* misses the 1\.0 s target .*: cloud/);
+    expect(long.expectedValue!.cloud!).toBeGreaterThan(long.expectedValue!.local);
+    expect(advise({ promptTokens: 3000, expectedOutputTokens: 200, private: true }, decisionAt(0, 'none', 'local'), policy, undefined, 0, 10_000))
+      .toMatchObject({ route: 'local' });
+    // A document's own, longer target keeps the same prompt local when the device meets it.
+    const doc = advise({ promptTokens: 150, expectedOutputTokens: 200, kind: 'document' }, decisionAt(0, 'none', 'local'), policy, undefined, 0, 10_000);
+    expect(doc).toMatchObject({ route: 'local', target: { firstTokenMs: 5000 } });
     // No decision yet: an error, not a guess.
     expect(advise(req, undefined, policy, undefined, 0, 10_000)).toMatchObject({ code: 'not_ready' });
   });

@@ -3,6 +3,7 @@
  * converted with the recipes of docs/traces.md and replayed through each device's shipped
  * policy. Skips when ../shared is absent.
  */
+import { parse as parseYaml } from 'yaml';
 import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,9 +128,12 @@ describe.skipIf(!available)('real traces through their recipes (docs/traces.md)'
     for (const x of hot) {
       expect(severityIndex(inForceAt(decisions, x.t_ms).severity), `severity at t=${x.t_ms} ms`).toBeGreaterThan(severityIndex('none'));
     }
-    // Before the load (first sample, zones ~36 °C) there is no thermal severity and the richest tier.
+    // Before the load (first sample, zones ~36 °C) there is no thermal severity, and the tier is
+    // the value model's choice among all the caps allow: `high` (q6_k), within 1 % of q8_0's
+    // quality for fewer bytes per token (docs/core.md §6), said in a `value` reason.
     expect(decisions[0].severity).toBe('none');
-    expect(decisions[0].tierIndex).toBe(0);
+    expect(decisions[0].tier).toBe('high');
+    expect(decisions[0].reasons.find((r) => r.rule === 'value')?.message).toMatch(/^high: .*quality/);
     // Each run cools: severity none again, and the tier relaxes from the worst it reached.
     const worstTier = Math.max(...decisions.map((d) => d.tierIndex));
     expect(s.finalDecision.severity).toBe('none');
@@ -187,10 +191,13 @@ describe.skipIf(!available)('real traces through their recipes (docs/traces.md)'
     expect(s.timeInSeverityS.none).toBeGreaterThan(0);
     expect(s.timeInSeverityS.severe).toBeGreaterThan(0);
     const decisions = readDecisions(decisionsFile);
-    // In the 80–82 °C band (the last minute of the stress) the tier is the severe cap; after the
-    // load stops (~660 s, 82 → 65 °C) it relaxes back.
-    expect(inForceAt(decisions, 600_000).severity).toBe('severe');
-    expect(s.finalDecision.tierIndex).toBeLessThan(inForceAt(decisions, 600_000).tierIndex);
+    // In the 80–82 °C band (the last minute of the stress) the severity is severe, and the tier
+    // the policy's severe cap allows (rpi5 keeps q8_0 there: the firmware's own throttle holds the
+    // die, a swap costs a minute); after the load stops (~660 s, 82 → 65 °C) the severity relaxes.
+    const inBand = inForceAt(decisions, 600_000);
+    expect(inBand.severity).toBe('severe');
+    const rpi5 = parseYaml(readFileSync(join(repoRoot, 'policies', 'rpi5.yaml'), 'utf8')) as { tiers: { name: string }[]; rules: { severityCaps: Record<string, string> } };
+    expect(inBand.tierIndex).toBeGreaterThanOrEqual(rpi5.tiers.findIndex((t) => t.name === rpi5.rules.severityCaps.severe));
     expect(severityIndex(s.finalDecision.severity)).toBeLessThan(severityIndex('severe'));
   });
 

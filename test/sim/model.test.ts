@@ -157,7 +157,9 @@ describe('device simulator', () => {
     expect(socs.size).toBeGreaterThan(3);
   });
   it('offload to the cloud moves tokens off the device; pause stops generation', () => {
-    const c = sim(), p = sim();
+    // (nothing private here: a private conversation never leaves the device, whatever the knobs)
+    const open = { ...scenario, workload: { ...scenario.workload, privateShare: 0 } };
+    const c = new DeviceSimulator({ device: loadDevice('flagship-phone'), model, scenario: open, seed: 1, floorTokS: 5 }), p = sim();
     let cloud = 0, local = 0, paused = 0;
     for (let t = 0; t < 300; t += 0.5) {
       const a = c.advance(0.5, knobs({ offload: 'cloud' }));
