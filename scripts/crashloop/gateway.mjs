@@ -9,10 +9,11 @@ import { copyFixture, repoRoot, sleep, startCli, waitFor } from './procs.mjs';
 const POLICY = path.join(repoRoot, 'policies/synthetic.yaml');
 export const GATEWAY_LEASE_MS = 3000; // policies/synthetic.yaml control.leaseTtl
 const STREAM_DEADLINE_MS = 60_000;
-// Cool → the rich tier (f16, ~0.5k tok/s here: the lease outlives the stream); hot (moderate,
-// 78 °C) → the lean tier (20 ms pacing: the stream outlives the lease, so the safe tier
-// arrives mid-generation).
-const VARIANTS = [{ name: 'rich', tempC: 45, maxTokens: 1800 }, { name: 'lean', tempC: 80, maxTokens: 250 }];
+// Cool → the tier the value model picks with headroom (mid, q8_0: within 1 % of f16's quality for
+// fewer bytes, docs/core.md §6; ~0.5k+ tok/s here: the lease outlives the stream); hot (moderate,
+// 78 °C) → the lean tier (20 ms pacing: the stream outlives the lease, so the safe tier arrives
+// mid-generation).
+const VARIANTS = [{ name: 'mid', tempC: 45, maxTokens: 1800 }, { name: 'lean', tempC: 80, maxTokens: 250 }];
 
 /** Streams one chat request; resolves with how it ended. */
 async function streamChat(url, maxTokens, onFirstToken) {

@@ -134,9 +134,9 @@ export class Gateway {
       if (route === 'local') { route = 'defer'; why = 'local generation is paused by the governor'; }
     }
     if (route === 'cloud' && req.private) {
-      // Never off the device. Where the governor wants the work off the device, it is deferred
-      // (as the daemon's advise does); it only runs here when the decision itself is local.
-      route = decision.offload === 'local' && !this.o.engine.status().paused ? 'local' : 'defer';
+      // Never off the device: it runs here at the decided (capped) tier, as the daemon's advise
+      // says (src/core/route.ts), or waits while local generation is paused.
+      route = decision.offload !== 'pause' && !this.o.engine.status().paused ? 'local' : 'defer';
       why = 'private request: never leaves the device';
     }
     if (route === 'cloud' && !this.o.cloud) {
