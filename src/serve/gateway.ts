@@ -38,6 +38,10 @@ export interface RoutePlan {
   decision: Decision;
   decisionSource: DecisionSource | 'policy-safe-tier';
   advice?: Advice;
+  /** The wait for the engine the advice was asked with, ms (the requests ahead of this one). */
+  engineWaitMs?: number;
+  /** Its place among the engine's local requests (held from planning, so a concurrent plan sees it). */
+  slot?: { t0: number; expectedMs: number };
   why: string;
   retryAfterS?: number;
 }
@@ -51,10 +55,11 @@ export class Gateway {
   private lastPauseStopMs?: number;
   private readonly safeAtStart: Decision;
   readonly counters = { local: 0, cloud: 0, deferred: 0, paused: 0, errors: 0 };
-  /** Local requests running or waiting for the engine (it serves one at a time), and when the oldest started. */
-  private localQueue = 0;
-  /** Mean wall time of a local request, ms (EMA): what a request waits per one ahead of it. */
-  private localMeanMs = NaN;
+  /**
+   * Local requests running or waiting for the engine (it serves one at a time): when each was
+   * handed to it and how long it was expected to take (the advice's predicted total, ms).
+   */
+  private readonly localInFlight = new Set<{ t0: number; expectedMs: number }>();
 
   constructor(private readonly o: GatewayOptions) {
     this.safeAtStart = safeDecision(safeKnobsOf(o.policy), undefined, 'no decision from a daemon yet; running the policy safe tier');
@@ -111,14 +116,24 @@ export class Gateway {
     const { decision, source } = this.decision();
     const client = this.o.client;
     let advice: Advice | undefined;
+    let engineWaitMs = 0;
+    // What the requests ahead of this one on the engine still need (it serves one at a time),
+    // counted before this one takes its place, synchronously, so that two requests arriving
+    // together do not both see an idle engine.
+    const now = performance.now();
+    for (const f of this.localInFlight) {
+      if (now - f.t0 > 600_000) this.localInFlight.delete(f); // a request that never ended (no place lasts 10 min)
+      else engineWaitMs += Math.max(0, f.expectedMs - (now - f.t0));
+    }
+    const guessMs = decision.expect ? (req.maxTokens / Math.max(1e-3, decision.expect.decodeTokS)) * 1000 : 0;
+    const slot = { t0: now, expectedMs: guessMs };
+    this.localInFlight.add(slot);
     if (client?.connected && !client.leaseExpired) {
       try {
         // The prompt's byte length is the token count for byte-level vocabularies and an upper bound
         // otherwise; the conversation before the last message is the history the answer needs.
         const allTokens = Buffer.byteLength(formatChat(req.messages)) + 1;
         const historyTokens = req.messages.length > 1 ? Buffer.byteLength(formatChat(req.messages.slice(0, -1))) : 0;
-        // Requests ahead of this one on the engine (it serves one at a time).
-        const engineWaitMs = this.localQueue > 0 && this.localMeanMs === this.localMeanMs ? this.localQueue * this.localMeanMs : 0;
         advice = await client.advise({
           promptTokens: Math.max(1, allTokens - historyTokens), historyTokens, expectedOutputTokens: req.maxTokens,
           private: req.private, kind: 'chat', engineWaitMs: Math.round(engineWaitMs),
@@ -152,7 +167,14 @@ export class Gateway {
       knobs = { ...knobs, quant: advice.quant, contextLength: Math.min(knobs.contextLength, advice.contextLength) };
     }
     const retryAfterS = Math.max(1, Math.min(300, Math.ceil(this.o.policy.control.dwellMs / 1000)));
-    return { route, knobs, decision, decisionSource: source, advice, why, retryAfterS };
+    if (route === 'local') {
+      // Its own service time: the predicted total less the wait for the requests ahead of it.
+      // It is done when those ahead of it are and its own service time after that (× 1.25: a
+      // queue estimate that runs short puts the next request's first token late).
+      if (advice) slot.expectedMs = engineWaitMs + 1.25 * Math.max(0, advice.predictedTotalMs - engineWaitMs);
+      else slot.expectedMs += engineWaitMs;
+    } else this.localInFlight.delete(slot);
+    return { route, knobs, decision, decisionSource: source, advice, engineWaitMs, slot: route === 'local' ? slot : undefined, why, retryAfterS };
   }
 
   status(): Record<string, unknown> {
@@ -216,14 +238,14 @@ export class Gateway {
   }
 
   private async runLocal(req: ChatRequest, res: ServerResponse, plan: RoutePlan, signal: AbortSignal): Promise<void> {
-    const t0 = performance.now();
-    this.localQueue++;
+    // (a cloud answer that fell back here had given its place up: it takes one again)
+    const expect = plan.decision.expect;
+    const entry = plan.slot ?? { t0: performance.now(), expectedMs: expect ? (req.maxTokens / Math.max(1e-3, expect.decodeTokS)) * 1000 : 0 };
+    this.localInFlight.add(entry);
     try {
       await this.runLocalQueued(req, res, plan, signal);
     } finally {
-      this.localQueue--;
-      const ms = performance.now() - t0;
-      this.localMeanMs = this.localMeanMs === this.localMeanMs ? this.localMeanMs + 0.3 * (ms - this.localMeanMs) : ms;
+      this.localInFlight.delete(entry);
     }
   }
 

@@ -143,12 +143,34 @@ describe('edgegov demo', () => {
     expect(await refused(kids.gatewayPort!)).toBe(true);
     expect(await refused(kids.stubPort!)).toBe(true);
 
-    // What the user is told at the end.
+    // What the user is told at the end, QoE by route and by tier among it.
     expect(stdout).toMatch(/^decisions +\d+ changes: \d+ escalations, \d+ recoveries/m);
+    expect(stdout).toMatch(/^QoE by route +.*local \d+ req, mean [01](\.\d+)?.*\(first token ≤ 1 s, read at 5\.3 tok\/s\)$/m);
+    expect(stdout).toMatch(/^QoE by tier +\S+ \d+ req, mean /m);
+    expect(Object.keys(summary.qoe.byRoute)).toEqual(expect.arrayContaining(['local', 'cloud']));
     expect(stdout).toContain(`report   ${join(out, 'report.html')}`);
     expect(stdout).toContain(`replay   npx edgegov replay ${join(out, 'trace.csv')} --policy ${join(out, 'policy.yaml')}`);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   }, 180_000);
+
+  it('`npm run demo` with its defaults: no local first token over the target while a non-private request could have gone to the cloud', async () => {
+    const out = join(work, 'run-defaults');
+    const run = startDemo(['--out', out]);
+    const exit = await run.done;
+    expect({ exit, stderr: run.stderr().slice(-2000) }).toEqual({ exit: { code: 0, signal: null }, stderr: expect.any(String) });
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.scenario).toBe('hot-car');
+    expect(summary.qoe.target).toEqual({ firstTokenS: 1, readTokS: 5.3 });
+    expect(summary.requests.cloud).toBeGreaterThan(0);
+    expect(summary.requests.local).toBeGreaterThan(0);
+    // Every non-private local answer began within the target (the cloud stub was there for the rest).
+    expect(summary.localOverTarget).toEqual([]);
+    expect(run.stdout()).toMatch(/^late local +none: every non-private local answer began within 1 s$/m);
+    for (const g of Object.values(summary.qoe.byTier) as { requests: number; meanQoe: number }[]) {
+      expect(g.requests).toBeGreaterThan(0);
+      expect(g.meanQoe).toBeGreaterThan(0);
+    }
+  }, 300_000);
 
   it('SIGINT at a random moment leaves no process, socket or port behind', async () => {
     const out = join(work, 'run-sigint');
