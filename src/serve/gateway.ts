@@ -136,7 +136,7 @@ export class Gateway {
         const historyTokens = req.messages.length > 1 ? Buffer.byteLength(formatChat(req.messages.slice(0, -1))) : 0;
         advice = await client.advise({
           promptTokens: Math.max(1, allTokens - historyTokens), historyTokens, expectedOutputTokens: req.maxTokens,
-          private: req.private, kind: 'chat', engineWaitMs: Math.round(engineWaitMs),
+          private: req.private, kind: req.kind, firstTokenTargetMs: req.firstTokenTargetMs, engineWaitMs: Math.round(engineWaitMs),
         });
       } catch (err) {
         this.o.log('warn', 'advise failed; routing on the last decision', { err: String(err) });

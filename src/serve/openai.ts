@@ -17,6 +17,10 @@ export interface ChatRequest {
   private: boolean;
   /** edgegov extension: keep generating past end-of-sequence (benchmarks, tests). */
   ignoreEos: boolean;
+  /** edgegov extension: what the request is, for its first-token target (the policy's `rules.qoe`). */
+  kind: 'chat' | 'document';
+  /** edgegov extension: the caller's own first-token target, ms (overrides the kind's). */
+  firstTokenTargetMs?: number;
 }
 
 export class RequestError extends Error {
@@ -91,6 +95,13 @@ export function parseChatRequest(body: unknown, privateHeader?: string | string[
     for (const k of ['private', 'ignore_eos'] as const) {
       if (ext[k] !== undefined && typeof ext[k] !== 'boolean') throw new RequestError(400, `\`edgegov.${k}\` must be a boolean`, `edgegov.${k}`);
     }
+    if (ext.kind !== undefined && ext.kind !== 'chat' && ext.kind !== 'document') {
+      throw new RequestError(400, '`edgegov.kind` must be "chat" or "document"', 'edgegov.kind');
+    }
+    const ft = ext.first_token_ms;
+    if (ft !== undefined && (typeof ft !== 'number' || !Number.isFinite(ft) || ft <= 0 || ft > 3_600_000)) {
+      throw new RequestError(400, '`edgegov.first_token_ms` must be a number of milliseconds from 1 to 3600000', 'edgegov.first_token_ms');
+    }
   }
   const so = b.stream_options as { include_usage?: unknown } | undefined;
   return {
@@ -103,6 +114,8 @@ export function parseChatRequest(body: unknown, privateHeader?: string | string[
     seed: (b.seed ?? undefined) as number | undefined,
     private: ext.private === true || truthyHeader(privateHeader),
     ignoreEos: ext.ignore_eos === true,
+    kind: ext.kind === 'document' ? 'document' : 'chat',
+    firstTokenTargetMs: ext.first_token_ms as number | undefined,
   };
 }
 

@@ -215,7 +215,9 @@ describe('serve in front of the governed llama.cpp engine', () => {
     // the daemon sees it at its next 100 ms sample.
     const long = 'The governor watches the skin temperature and the battery. '.repeat(33);
     let heated = false;
-    const s = await chatStream(serve.url, { messages: [{ role: 'user', content: long }], max_tokens: 16, edgegov: { ignore_eos: true } }, () => {
+    // A document with the caller's own first-token target of 10 min: it stays local however slow the
+    // loaded machine makes the prefill look (the daemon's advice would otherwise send it to the cloud).
+    const s = await chatStream(serve.url, { messages: [{ role: 'user', content: long }], max_tokens: 16, edgegov: { ignore_eos: true, kind: 'document', first_token_ms: 600_000 } }, () => {
       if (!heated) { heated = true; fx.setTempC(EMERGENCY_C); }
     });
     expect(s.headers.get('x-edgegov-route')).toBe('local');

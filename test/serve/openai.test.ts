@@ -28,6 +28,19 @@ describe('parseChatRequest', () => {
     }), { numRuns: 2000 });
   });
 
+  it('reads the request kind and a first-token target of the caller, and names the field when either is wrong', () => {
+    const body = { messages: [{ role: 'user', content: 'x' }] };
+    expect(parseChatRequest(body)).toMatchObject({ kind: 'chat', firstTokenTargetMs: undefined });
+    expect(parseChatRequest({ ...body, edgegov: { kind: 'document', first_token_ms: 30_000 } })).toMatchObject({ kind: 'document', firstTokenTargetMs: 30_000 });
+    for (const [ext, param] of [[{ kind: 'essay' }, 'edgegov.kind'], [{ first_token_ms: 0 }, 'edgegov.first_token_ms'], [{ first_token_ms: '5s' }, 'edgegov.first_token_ms']] as const) {
+      let err: unknown;
+      try { parseChatRequest({ ...body, edgegov: ext }); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(RequestError);
+      expect((err as RequestError).status).toBe(400);
+      expect((err as RequestError).param).toBe(param);
+    }
+  });
+
   it('reads the private marking from the header or the edgegov field', () => {
     const body = { messages: [{ role: 'user', content: 'x' }] };
     expect(parseChatRequest(body).private).toBe(false);
