@@ -73,7 +73,7 @@ export function formatCellTable(rows: SimSummary[], markdown = false): string {
     s.deviceDied ? 'died' : '',
   ].filter(Boolean).join(', ');
   const hasBest = controllers.includes('best-static');
-  const head = ['device', 'scenario', ...(seeds ? ['seed'] : []), ...controllers.map((c) => `${c}`), ...(hasBest ? ['vs best-static', 'J/score vs best'] : []), 'edgegov max soc/skin °C', 'baseline trouble'];
+  const head = ['device', 'scenario', ...(seeds ? ['seed'] : []), ...controllers.map((c) => `${c}`), ...(hasBest ? ['vs best-static', 'J/score vs best', 'QWT vs best (old score)'] : []), 'edgegov max soc/skin °C', 'baseline trouble'];
   const textCols = seeds ? 3 : 2;
   const body = keys.map((k) => {
     const [device, scenario, seed] = k.split('\u0000');
@@ -92,6 +92,8 @@ export function formatCellTable(rows: SimSummary[], markdown = false): string {
       ...(hasBest ? [
         eg && best && best.score > 0 ? `${(eg.score / best.score).toFixed(3)}×` : '—',
         eg?.energyPerScoreJ !== undefined && best?.energyPerScoreJ !== undefined ? `${(eg.energyPerScoreJ / best.energyPerScoreJ).toFixed(2)}×` : '—',
+        // The quality-weighted tokens both delivered: the score before issue 22, for comparison.
+        eg && best && best.qualityWeightedTokens > 0 ? `${(eg.qualityWeightedTokens / best.qualityWeightedTokens).toFixed(2)}×` : '—',
       ] : []),
       eg ? `${n1(eg.maxC.soc)} / ${n1(eg.maxC.skin)}` : '—',
       g.filter((r) => r.controller !== 'edgegov').map((r) => { const t = trouble(r); return t ? `${r.controller}: ${t}` : ''; }).filter(Boolean).join('; ') || '—',

@@ -50,29 +50,12 @@ const KNOWN_SHORT = new Set<string>([
   'midrange-phone · low-battery · 10',
   'midrange-phone · low-battery · 12',
   'midrange-phone · cloud-unreachable · 15',
-  'rk3588 · cloud-unreachable · 1',
-  'rk3588 · cloud-unreachable · 3',
   'rk3588 · cloud-unreachable · 5',
   'rk3588 · cloud-unreachable · 6',
   'rk3588 · cloud-unreachable · 10',
-  'rk3588 · hot-car · 10',
-  'rk3588 · cloud-unreachable · 12',
-  'rk3588 · cloud-unreachable · 13',
-  'rk3588 · cloud-unreachable · 14',
-  'rk3588 · cloud-unreachable · 15',
   'rk3588 · cloud-unreachable · 18',
-  'rk3588-boxed · cloud-unreachable · 1',
-  'rk3588-boxed · cloud-unreachable · 5',
-  'rk3588-boxed · cloud-unreachable · 6',
-  'rk3588-boxed · cloud-unreachable · 7',
-  'rk3588-boxed · cloud-unreachable · 9',
+  'rk3588 · cloud-unreachable · 20',
   'rk3588-boxed · cloud-unreachable · 10',
-  'rk3588-boxed · hot-car · 10',
-  'rk3588-boxed · cloud-unreachable · 12',
-  'rk3588-boxed · cloud-unreachable · 13',
-  'rk3588-boxed · cloud-unreachable · 15',
-  'rk3588-boxed · cloud-unreachable · 17',
-  'rk3588-boxed · cloud-unreachable · 20',
   'rpi5 · bursty · 1',
   'rpi5 · long-document · 1',
   'rpi5 · bursty · 2',
@@ -103,10 +86,8 @@ const KNOWN_SHORT = new Set<string>([
   'rpi5 · bursty · 19',
   'rpi5 · long-document · 19',
 ]);
-/** Cells where the decode floor is not yet held (a hard constraint: docs/simulator.md "Results"). */
-const KNOWN_FLOOR = new Set<string>([
-  'rk3588-boxed · long-document · 16',
-]);
+/** Cells where the decode floor is not yet held (a hard constraint; none since rk3588's caps were retuned). */
+const KNOWN_FLOOR = new Set<string>([]);
 
 let result: CompareResult;
 const policies = new Map<string, Policy>();
