@@ -75,7 +75,7 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const s1 = (x: number) => (x < 10 ? x.toFixed(1) : x.toFixed(0));
 
 /** The local engine's expected answer under `decision` (its `expect` speeds, calibrated by the core). */
-export function localExpectation(decision: Decision, policy: Policy, req: RequestShape, target: QoeTarget): RouteExpectation & { prefillTokens: number } {
+export function localExpectation(decision: Decision, policy: Policy, req: RequestShape, target: QoeTarget): RouteExpectation & { prefillTokens: number; prefillTokS: number } {
   const ctx = decision.contextLength;
   const out = Math.max(1, req.expectedOutputTokens);
   const history = Math.max(0, req.historyTokens ?? 0);
@@ -93,7 +93,7 @@ export function localExpectation(decision: Decision, policy: Policy, req: Reques
   const q = policy.model.quants.find((x) => x.name === decision.quant);
   const quality = 1 - (q?.qualityCost ?? 0);
   const qoe = Number.isFinite(firstTokenS) && decodeTokS > 0 ? expectedQoe(firstTokenS, decodeTokS, out, target) : 0;
-  return { firstTokenS, tokS: decodeTokS, fidelity, quality, qoe, value: qoe * quality * fidelity, prefillTokens };
+  return { firstTokenS, tokS: decodeTokS, fidelity, quality, qoe, value: qoe * quality * fidelity, prefillTokens, prefillTokS };
 }
 
 const speedCache = new WeakMap<Policy, TierSpeeds>();
@@ -151,7 +151,7 @@ export function planRoute(decision: Decision, policy: Policy, req: RequestShape,
   // What the device would miss.
   const misses: string[] = [];
   if (local.firstTokenS > target.firstTokenS * FIRST_TOKEN_MARGIN) {
-    misses.push(`first token ${s1(local.firstTokenS)} s misses the ${s1(target.firstTokenS)} s target${local.firstTokenS <= target.firstTokenS ? ' with a quarter to spare' : ''} (${Math.round(local.prefillTokens)} tokens to prefill at ${s1(decision.expect?.prefillTokS ?? modelledExpectation(policy, decision).prefillTokS)} tok/s${(req.engineWaitS ?? 0) > 0 ? `, after ${s1(req.engineWaitS!)} s for the engine` : ''})`);
+    misses.push(`first token ${s1(local.firstTokenS)} s misses the ${s1(target.firstTokenS)} s target${local.firstTokenS <= target.firstTokenS ? ' with a quarter to spare' : ''} (${Math.round(local.prefillTokens)} tokens to prefill at ${s1(local.prefillTokS)} tok/s${(req.engineWaitS ?? 0) > 0 ? `, after ${s1(req.engineWaitS!)} s for the engine` : ''})`);
   }
   if (local.tokS < target.readTokS) misses.push(`${s1(local.tokS)} tok/s is slower than the reader's ${target.readTokS} tok/s`);
   if (local.fidelity < 1) misses.push(`context ${decision.contextLength} keeps ${Math.round(local.fidelity * 100)} % of the ${Math.round(req.promptTokens + (req.historyTokens ?? 0))} tokens it needs`);

@@ -125,8 +125,7 @@ export class Gateway {
       if (now - f.t0 > 600_000) this.localInFlight.delete(f); // a request that never ended (no place lasts 10 min)
       else engineWaitMs += Math.max(0, f.expectedMs - (now - f.t0));
     }
-    const guessMs = decision.expect ? (req.maxTokens / Math.max(1e-3, decision.expect.decodeTokS)) * 1000 : 0;
-    const slot = { t0: now, expectedMs: guessMs };
+    const slot = { t0: now, expectedMs: decodeGuessMs(req, decision) };
     this.localInFlight.add(slot);
     if (client?.connected && !client.leaseExpired) {
       try {
@@ -239,8 +238,7 @@ export class Gateway {
 
   private async runLocal(req: ChatRequest, res: ServerResponse, plan: RoutePlan, signal: AbortSignal): Promise<void> {
     // (a cloud answer that fell back here had given its place up: it takes one again)
-    const expect = plan.decision.expect;
-    const entry = plan.slot ?? { t0: performance.now(), expectedMs: expect ? (req.maxTokens / Math.max(1e-3, expect.decodeTokS)) * 1000 : 0 };
+    const entry = plan.slot ?? { t0: performance.now(), expectedMs: decodeGuessMs(req, plan.decision) };
     this.localInFlight.add(entry);
     try {
       await this.runLocalQueued(req, res, plan, signal);
@@ -380,3 +378,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** A local request's service time before any advice, ms: its answer at the decision's expected decode speed (0 without one). */
+function decodeGuessMs(req: ChatRequest, decision: Decision): number {
+  return decision.expect ? (req.maxTokens / Math.max(1e-3, decision.expect.decodeTokS)) * 1000 : 0;
+}

@@ -150,7 +150,7 @@ export class DeviceSimulator {
   private readonly nextRequest: () => Request;
   private readonly noise: Rng;
   /** One slot per reported signal, resolved once: its regime, scenario hold and last reading. */
-  private readSlots: ReadSlot[] | undefined;
+  private readonly readSlots: ReadSlot[];
   private readonly nodeIdx: { soc: number; board: number; skin: number };
   private readonly heat: Float64Array;
   private lastPollMs = -Infinity;
@@ -197,6 +197,7 @@ export class DeviceSimulator {
       key: `zone.${z.type}`, regime: zoneRegimeKey(device, z.type), node: this.thermal.index(z.node), offsetC: z.offsetC,
     }));
     this.holdFlat = scenario.holdFlat ?? {};
+    this.readSlots = this.resolveReadSlots();
   }
 
   private listSignals(): string[] {
@@ -661,17 +662,16 @@ export class DeviceSimulator {
     return undefined;
   }
 
-  private slots(): ReadSlot[] {
-    if (this.readSlots) return this.readSlots;
+  private resolveReadSlots(): ReadSlot[] {
     // A signal without a sensor regime still gets its slot: it reads as absent (undefined).
-    const slot = (key: string, regimeKey: string, zone: number): ReadSlot => ({
+    const slot = (key: string, regimeKey: string, zone: ReadSlot['zone']): ReadSlot => ({
       key, r: this.device.sensors[regimeKey] ?? (ENGINE_REPORTED.has(regimeKey) ? this.device.sensors.tok_s : undefined),
       flat: this.holdFlat[key], zone, value: 0, nextMs: -Infinity, held: false,
     });
     const out: ReadSlot[] = [];
-    for (const name of this.signals) if (!name.startsWith('zone.')) out.push(slot(name, name, -1));
-    this.zoneReads.forEach((z, i) => out.push(slot(z.key, z.regime, i)));
-    return (this.readSlots = out);
+    for (const name of this.signals) if (!name.startsWith('zone.')) out.push(slot(name, name, undefined));
+    for (const z of this.zoneReads) out.push(slot(z.key, z.regime, z));
+    return out;
   }
 
   private reading(sl: ReadSlot, truth: number | undefined, tMs: number): number | undefined {
@@ -696,8 +696,8 @@ export class DeviceSimulator {
   /** What the device's sensors report at `tMs` (noise, quantisation, cadence, scenario holds). */
   read(tMs: number): Sample {
     const s: Record<string, number | undefined> = { t_ms: tMs };
-    for (const sl of this.slots()) {
-      const z = sl.zone >= 0 ? this.zoneReads[sl.zone] : undefined;
+    for (const sl of this.readSlots) {
+      const z = sl.zone;
       s[sl.key] = this.reading(sl, z ? this.thermal.temps[z.node] + z.offsetC : this.truthOf(sl.key), tMs);
     }
     return s as Sample;
@@ -709,8 +709,8 @@ interface ReadSlot {
   readonly key: string;
   readonly r: DeviceModel['sensors'][string] | undefined;
   readonly flat: number | undefined;
-  /** Index into zoneReads, or -1 for a named signal. */
-  readonly zone: number;
+  /** The zone it reads (its node and offset), or undefined for a named signal. */
+  readonly zone: { readonly node: number; readonly offsetC: number } | undefined;
   value: number;
   nextMs: number;
   held: boolean;
